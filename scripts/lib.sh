@@ -1,0 +1,54 @@
+# shellcheck shell=bash
+# Shared helpers for the harness scripts. Source it; it defines functions only.
+
+# debian_mirror [security]
+#   Print the Debian archive URI this machine's apt already uses (the `URIs:` line of a
+#   deb822 .sources file, or a `deb` line of sources.list). With "security", print the
+#   security archive's URI instead (empty if the machine has none). Nothing is hard-coded:
+#   the machine's apt configuration is the only source of truth. MIRROR / SECURITY_MIRROR
+#   in the environment win.
+debian_mirror() {
+  local want=${1:-main} uri suites f
+  if [ "$want" = main ] && [ -n "${MIRROR:-}" ]; then echo "$MIRROR"; return; fi
+  if [ "$want" = security ] && [ -n "${SECURITY_MIRROR:-}" ]; then echo "$SECURITY_MIRROR"; return; fi
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    # deb822: paragraphs separated by blank lines; pair each URIs with its Suites
+    while IFS='|' read -r uri suites; do
+      [ -n "$uri" ] || continue
+      case "$suites" in
+        *-security*) [ "$want" = security ] && { echo "$uri"; return; } ;;
+        *) [ "$want" = main ] && { echo "$uri"; return; } ;;
+      esac
+    done < <(awk 'BEGIN{RS=""; FS="\n"}
+                  { t=0; u=""; s="";
+                    for (i=1;i<=NF;i++) {
+                      if ($i ~ /^Types:/ && $i ~ /[ \t]deb([ \t]|$)/) t=1
+                      if ($i ~ /^URIs:/)   { sub(/^URIs:[ \t]*/, "", $i); split($i, a, /[ \t]+/); u=a[1] }
+                      if ($i ~ /^Suites:/) { sub(/^Suites:[ \t]*/, "", $i); s=$i }
+                    }
+                    if (t) print u "|" s }' "$f")
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    while read -r typ rest; do
+      [ "$typ" = deb ] || continue
+      set -- $rest
+      [ "${1#[}" != "$1" ] && shift   # skip [options]
+      uri=$1 suites=$2
+      case "$suites" in
+        *-security*) [ "$want" = security ] && { echo "$uri"; return; } ;;
+        *) [ "$want" = main ] && { echo "$uri"; return; } ;;
+      esac
+    done < "$f"
+  done
+  if [ "$want" = main ]; then
+    echo "ERROR: no Debian mirror found in /etc/apt; set MIRROR=<uri>" >&2
+    return 1
+  fi
+}
+
+# sha256_of FILE
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+say() { printf '>>> %s\n' "$*"; }
