@@ -175,7 +175,7 @@ class RelayHandler:
         if self.mail_reply:
             return self.mail_reply
         envelope.mail_from = address
-        return '250 2.1.0 <%s>... Sender ok' % address
+        return '250 2.1.0 <%s>... Sender ok' % address.strip('<>')  # aiosmtpd gives the null sender as '<>'
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpt_seen.append((session.peer[0], bool(session.authenticated), address))
@@ -192,7 +192,7 @@ class RelayHandler:
 
     def authenticator(self, server, session, envelope, mechanism, auth_data):
         ok = auth_data.login == USER.encode() and auth_data.password == self.password.encode()
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
     async def auth_CRAM__MD5(self, server, args):
         challenge = '<%d.%d@%s>' % (os.getpid(), time.time_ns(), LOCAL_DOMAIN)
@@ -201,7 +201,7 @@ class RelayHandler:
             return AuthResult(success=False, handled=True)
         user, _, digest = answer.partition(b' ')
         expected = hmac.new(self.password.encode(), challenge.encode(), hashlib.md5).hexdigest().encode()
-        return AuthResult(success=user == USER.encode() and hmac.compare_digest(digest, expected))
+        return AuthResult(success=user == USER.encode() and hmac.compare_digest(digest, expected), handled=False)
 
     async def auth_DIGEST__MD5(self, server, args):
         nonce = base64.b64encode(os.urandom(12)).decode()
@@ -221,7 +221,7 @@ class RelayHandler:
                                                   md5(a2).hexdigest())).hexdigest()
 
         if got.get('username') != USER or got.get('response') != kd('AUTHENTICATE:' + got['digest-uri']):
-            return AuthResult(success=False)
+            return AuthResult(success=False, handled=False)
         rspauth = kd(':' + got['digest-uri'])
         if self.rogue_rspauth:
             rspauth = '0' * 32

@@ -1,0 +1,296 @@
+# Copyright (c) mailrelay.sendmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""smtp_auth_check against aiosmtpd: AUTH per mechanism, and the relay probe."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from conftest import ALL_MECHANISMS, PASSWORD, USER, RelayHandler  # pylint: disable=import-error
+
+from ansible_collections.mailrelay.sendmail.plugins.modules import smtp_auth_check
+
+
+def check(params):
+    runner = smtp_auth_check.AuthCheck(params)
+    result, failure = runner.run()
+    return result, failure, runner.warnings
+
+
+def defaults(params):
+    """The defaults AnsibleModule would fill in."""
+    full = {'relay_probe': False, 'mail_from': '', 'rcpt_to': 'relay-probe@example.com'}
+    full.update(params)
+    return full
+
+
+def creds(server, **extra):
+    params = {'username': USER, 'password': PASSWORD}
+    params.update(extra)
+    return defaults(server.params(**params))
+
+
+def secrets(password=PASSWORD):
+    """Every form in which the password could leak: as is, and inside base64 of PLAIN and LOGIN."""
+    return [password, base64.b64encode(password.encode()).decode(),
+            base64.b64encode(('\0%s\0%s' % (USER, password)).encode()).decode()]
+
+
+# --- AUTH ------------------------------------------------------------------------------------
+
+def test_every_mechanism_after_starttls(smtp_server, tls_material):
+    server = smtp_server('starttls', mechanisms=ALL_MECHANISMS)
+    result, failure, warnings = check(creds(server, ca_file=tls_material.ca_file, validate_certs=True,
+                                            tls_server_name='relay.test', expect_success=True))
+    assert failure is None, failure
+    assert warnings == []
+    assert result['changed'] is False
+    assert result['auth_offered'] == list(ALL_MECHANISMS)
+    assert result['auth_succeeded'] == list(ALL_MECHANISMS) and result['auth_failed'] == []
+    for mechanism in ALL_MECHANISMS:
+        entry = result['auth'][mechanism]
+        assert entry == {'advertised': True, 'success': True, 'code': 235, 'enhanced_status': '2.7.0',
+                         'text': '2.7.0 Authentication successful', 'error': None}, mechanism
+    assert server.handler.digest_uri == 'smtp/relay.test'
+    assert result['tls']['verified'] is True and result['starttls_offered'] is True
+    assert 'relay' not in result
+    # one session to look, one per mechanism
+    assert sum(1 for line in result['transcript'] if line.startswith('-- session:')) == 5
+
+
+def test_wrong_password(smtp_server):
+    server = smtp_server('starttls', mechanisms=ALL_MECHANISMS)
+    params = creds(server, password='wrong-password', expect_success=True)
+    result, failure, _warnings = check(params)
+    assert result['auth_succeeded'] == [] and result['auth_failed'] == list(ALL_MECHANISMS)
+    assert result['auth']['PLAIN']['code'] == 535
+    assert result['auth']['PLAIN']['text'] == '5.7.8 Authentication credentials invalid'
+    assert failure == ('1 expectation failed: auth: expected 235 for every mechanism, got '
+                       'CRAM-MD5 535 5.7.8 Authentication credentials invalid; '
+                       'DIGEST-MD5 535 5.7.8 Authentication credentials invalid; '
+                       'LOGIN 535 5.7.8 Authentication credentials invalid; '
+                       'PLAIN 535 5.7.8 Authentication credentials invalid')
+    # the same run, asked to prove the wrong password is refused, passes
+    params['expect_success'] = False
+    _result, failure, _warnings = check(params)
+    assert failure is None
+
+
+def test_expect_failure_but_login_works(smtp_server):
+    server = smtp_server('starttls')
+    _result, failure, _warnings = check(creds(server, mechanisms=['PLAIN'], expect_success=False))
+    assert failure == '1 expectation failed: auth: expected no mechanism to succeed, got PLAIN 235 2.7.0 Authentication successful'
+
+
+def test_implicit_tls(smtp_server, tls_material):
+    server = smtp_server('implicit')
+    result, failure, _warnings = check(creds(server, tls='implicit', ca_file=tls_material.ca_file,
+                                             validate_certs=True, expect_success=True))
+    assert failure is None, failure
+    assert result['auth_succeeded'] == ['LOGIN', 'PLAIN']
+    assert result['tls']['established'] is True and result['starttls_offered'] is False
+
+
+def test_mechanism_not_offered_is_tried_and_refused(smtp_server):
+    server = smtp_server('starttls')
+    result, failure, _warnings = check(creds(server, mechanisms=['CRAM-MD5', 'PLAIN'], expect_success=True))
+    assert result['auth']['CRAM-MD5']['advertised'] is False
+    assert result['auth']['CRAM-MD5']['code'] == 504
+    assert result['auth']['PLAIN']['success'] is True
+    assert failure == ('1 expectation failed: auth: expected 235 for every mechanism, got '
+                       'CRAM-MD5 504 5.5.4 Unrecognized authentication type')
+
+
+def test_plaintext_auth_is_refused_and_warned_about(smtp_server):
+    """aiosmtpd, like sendmail with AuthOptions p, refuses AUTH before TLS (538 encryption required)."""
+    server = smtp_server('starttls')
+    result, failure, warnings = check(creds(server, tls='none', mechanisms=['PLAIN'], expect_success=False))
+    assert failure is None
+    assert result['auth']['PLAIN']['code'] == 538 and result['auth']['PLAIN']['advertised'] is False
+    assert result['auth_offered'] == [] and result['tls']['established'] is False
+    assert any("forbids plain-text mechanisms" in warning for warning in warnings)
+
+
+def test_digest_md5_server_that_does_not_know_the_password(smtp_server):
+    """A server whose rspauth is wrong has not proven it knows the password: the client cancels."""
+    server = smtp_server('starttls', handler=RelayHandler(rogue_rspauth=True), mechanisms=ALL_MECHANISMS)
+    result, failure, _warnings = check(creds(server, mechanisms=['DIGEST-MD5'], expect_success=True))
+    entry = result['auth']['DIGEST-MD5']
+    assert entry['success'] is False and entry['code'] == 501
+    assert "rspauth does not match" in ' '.join(result['transcript'])
+    assert result['transcript'].count('C: *') == 1
+    assert failure.startswith('1 expectation failed: auth: expected 235 for every mechanism, got DIGEST-MD5 501')
+
+
+def test_no_secret_in_result_or_transcript(smtp_server, run_module):
+    server = smtp_server('starttls', mechanisms=ALL_MECHANISMS)
+    rc, result, out = run_module(smtp_auth_check, creds(server, relay_probe=True, source_address='127.0.0.2'))
+    assert rc == 0, result.get('msg')
+    for secret in secrets():
+        assert secret not in out
+    assert 'C: AUTH PLAIN <redacted>' in result['transcript']
+    assert sum(1 for line in result['transcript'] if line == 'C: <redacted>') >= 4  # LOGIN x2, CRAM-MD5, DIGEST-MD5
+    assert 'S: 334 <redacted>' in result['transcript']  # DIGEST-MD5 rspauth hides a hash of the password
+
+
+def test_module_main_failure_hides_the_password_too(smtp_server, run_module):
+    server = smtp_server('starttls')
+    rc, result, out = run_module(smtp_auth_check, creds(server, password='Another-Secret-7', expect_success=True))
+    assert rc == 1 and result['failed'] is True
+    for secret in secrets('Another-Secret-7'):
+        assert secret not in out
+    assert result['auth_failed'] == ['LOGIN', 'PLAIN']
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'username': USER}, 'parameters are required together: username, password'),
+    ({'mechanisms': ['PLAIN']}, 'missing parameter(s) required by \'mechanisms\': username, password'),
+    ({}, 'nothing to check: give username and password, or ask for the relay probe'),
+    ({'username': USER, 'password': 'x', 'mechanisms': ['NTLM']}, 'value of mechanisms must be one or more of'),
+])
+def test_module_main_argument_errors(run_module, args, message):
+    rc, result, _out = run_module(smtp_auth_check, dict(args, port=1, timeout=0.5))
+    assert rc == 1 and message in result['msg']
+
+
+def test_server_offering_no_auth(smtp_server):
+    server = smtp_server('starttls', mechanisms=())
+    result, failure, _warnings = check(creds(server, expect_success=True))
+    assert result['auth'] == {}
+    assert failure == ('1 expectation failed: auth: expected success, but no mechanism was tried '
+                       '(server offered []; username given)')
+
+
+def test_connection_trouble_is_a_clean_failure(scripted_server):
+    peer = scripted_server([('send', b'554 5.7.1 go away\r\n'), ('expect', b'QUIT'), ('send', b'221 bye\r\n')])
+    result, failure, _warnings = check(defaults(peer.params(username=USER, password=PASSWORD)))
+    assert failure == 'server at 127.0.0.1:%d refused the session: 554 5.7.1 go away' % peer.port
+    assert result['banner'] == '554 5.7.1 go away' and result['auth'] == {}
+
+
+def test_server_hangs_up_during_auth(scripted_server, tls_material):
+    peer = scripted_server([
+        ('send', b'220 relay.test ESMTP\r\n'), ('expect', b'EHLO'), ('send', b'250-relay.test\r\n250 AUTH PLAIN\r\n'),
+        ('expect', b'QUIT'), ('send', b'221 bye\r\n')])
+    # the first session (looking) is fine; the AUTH session finds nobody listening any more
+    result, failure, _warnings = check(defaults(peer.params(tls='none', username=USER, password=PASSWORD)))
+    assert result['auth_offered'] == ['PLAIN']
+    assert failure.startswith('cannot connect to 127.0.0.1:%d' % peer.port)
+
+
+def test_server_drops_connection_after_auth_command(scripted_server):
+    peer = scripted_server([
+        ('send', b'220 relay.test ESMTP\r\n'), ('expect', b'EHLO'), ('send', b'250-relay.test\r\n250 AUTH LOGIN\r\n'),
+        ('expect', b'AUTH LOGIN'), ('close',)])
+    runner = smtp_auth_check.AuthCheck(defaults(peer.params(tls='none', username=USER, password=PASSWORD)))
+    runner.result['auth_offered'] = ['LOGIN']
+    runner.try_mechanism('LOGIN')
+    entry = runner.result['auth']['LOGIN']
+    assert entry['success'] is False and entry['code'] is None
+    assert entry['error'] == 'server at 127.0.0.1:%d closed the connection during auth LOGIN' % peer.port
+
+
+# --- the relay probe ------------------------------------------------------------------------
+
+def test_relay_probe_from_an_untrusted_address(smtp_server):
+    """127.0.0.2 stands for an outside client: the handler, like sendmail, trusts only 127.0.0.1."""
+    server = smtp_server('starttls')
+    result, failure, warnings = check(creds(server, source_address='127.0.0.2',
+                                            expect_relay_denied_without_auth=True, expect_relay_allowed_with_auth=True))
+    assert failure is None, failure
+    relay = result['relay']
+    assert relay['client_address'] == '127.0.0.2' and relay['server_address'] == '127.0.0.1'
+    assert relay['without_auth']['mail']['code'] == 250
+    assert relay['without_auth']['rcpt'] == {'code': 550, 'enhanced_status': '5.7.1',
+                                             'text': '5.7.1 <relay-probe@example.com>... Relaying denied'}
+    assert relay['without_auth']['verdict'] == 'denied' and relay['denied_without_auth'] is True
+    assert relay['with_auth']['mechanism'] == 'LOGIN'
+    assert relay['with_auth']['rcpt']['code'] == 250 and relay['allowed_with_auth'] is True
+    assert server.handler.rcpt_seen == [('127.0.0.2', False, 'relay-probe@example.com'),
+                                        ('127.0.0.2', True, 'relay-probe@example.com')]
+    assert server.handler.data_calls == 0  # never a message
+    assert 'C: MAIL FROM:<>' in result['transcript'] and 'C: RSET' in result['transcript']
+    assert not any(line.startswith('C: DATA') for line in result['transcript'])
+    # 127.0.0.2 is still loopback: sendmail may trust it too, so the module says so
+    assert relay['client_is_relay_host'] is True and 'relay probe ran from 127.0.0.2' in warnings[0]
+
+
+def test_relay_probe_from_loopback_proves_nothing(smtp_server):
+    """From 127.0.0.1 the relay accepts without AUTH, exactly as sendmail does for its own host."""
+    server = smtp_server('starttls')
+    result, failure, warnings = check(creds(server, expect_relay_denied_without_auth=True))
+    relay = result['relay']
+    assert relay['without_auth']['verdict'] == 'accepted' and relay['denied_without_auth'] is False
+    assert failure == ('1 expectation failed: relay without auth: expected denied, got accepted '
+                       '(MAIL 250 2.1.0 <>... Sender ok, RCPT 250 2.1.5 <relay-probe@example.com>... Recipient ok)'
+                       ' - the client 127.0.0.1 is an address sendmail trusts by default; probe from another host')
+    assert len(warnings) == 1 and 'set source_address' in warnings[0]
+
+
+def test_relay_probe_without_credentials(smtp_server):
+    server = smtp_server('starttls')
+    result, failure, _warnings = check(defaults(server.params(source_address='127.0.0.2', relay_probe=True)))
+    assert failure is None
+    assert result['relay']['denied_without_auth'] is True
+    assert result['relay']['with_auth']['verdict'] == 'not_run' and result['relay']['allowed_with_auth'] is None
+    assert result['auth'] == {}
+    _result, failure, _warnings = check(defaults(server.params(source_address='127.0.0.2',
+                                                               expect_relay_allowed_with_auth=True)))
+    assert failure == ('1 expectation failed: relay with auth: expected accepted, got not_run '
+                       '(no mechanism authenticated: no username/password or no mechanism to try)')
+
+
+def test_relay_with_auth_needs_a_working_login(smtp_server):
+    server = smtp_server('starttls')
+    result, failure, _warnings = check(creds(server, password='wrong', source_address='127.0.0.2',
+                                             expect_relay_allowed_with_auth=True))
+    assert result['relay']['allowed_with_auth'] is None
+    assert failure == ('1 expectation failed: relay with auth: expected accepted, got not_run (no mechanism '
+                       'authenticated: LOGIN 535 5.7.8 Authentication credentials invalid; '
+                       'PLAIN 535 5.7.8 Authentication credentials invalid)')
+
+
+def test_msa_requiring_auth_answers_530_which_counts_as_denied(smtp_server):
+    server = smtp_server('starttls', auth_required=True)
+    result, failure, _warnings = check(creds(server, source_address='127.0.0.2', expect_relay_denied_without_auth=True,
+                                             expect_relay_allowed_with_auth=True))
+    assert failure is None, failure
+    assert result['relay']['without_auth']['mail']['code'] == 530
+    assert result['relay']['without_auth']['rcpt'] is None
+
+
+def test_refused_sender_is_inconclusive(smtp_server):
+    handler = RelayHandler(mail_reply='553 5.1.8 <probe@nowhere.invalid>... Domain of sender address does not exist')
+    server = smtp_server('starttls', handler=handler)
+    result, failure, _warnings = check(creds(server, source_address='127.0.0.2', mail_from='probe@nowhere.invalid',
+                                             expect_relay_denied_without_auth=True))
+    assert result['relay']['denied_without_auth'] is None
+    assert failure == ('1 expectation failed: relay without auth: expected denied, got inconclusive '
+                       '(MAIL 553 5.1.8 <probe@nowhere.invalid>... Domain of sender address does not exist)')
+
+
+def test_relay_result_is_json_and_stable(smtp_server):
+    server = smtp_server('starttls')
+    params = creds(server, source_address='127.0.0.2', relay_probe=True)
+    first, _f, _w = check(params)
+    second, _f, _w = check(params)
+    json.dumps(first)
+    first.pop('transcript')
+    second.pop('transcript')
+    assert first == second
+
+
+def test_server_goes_silent_after_auth(scripted_server):
+    peer = scripted_server([
+        ('send', b'220 relay.test ESMTP\r\n'), ('expect', b'EHLO'), ('send', b'250-relay.test\r\n250 AUTH CRAM-MD5\r\n'),
+        ('expect', b'AUTH CRAM-MD5'), ('silence', 2)])
+    runner = smtp_auth_check.AuthCheck(defaults(peer.params(tls='none', timeout=0.3, username=USER, password=PASSWORD)))
+    runner.try_mechanism('CRAM-MD5')
+    assert runner.result['auth']['CRAM-MD5']['error'] == (
+        'timed out after 0.3s waiting for the server at 127.0.0.1:%d (auth CRAM-MD5)' % peer.port)
+    assert runner.result['auth_failed'] == ['CRAM-MD5']
+    assert runner.transcript[-1] == 'C: AUTH CRAM-MD5'  # no QUIT into a dead session
