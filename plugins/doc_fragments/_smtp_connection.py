@@ -58,7 +58,7 @@ options:
   ca_file:
     description:
       - PEM file with the CA certificates the server certificate must chain to.
-      - When set, the result says in RV(tls.verified) whether it did; whether that is fatal is
+      - When set, the result says in C(tls.verified) whether it did; whether that is fatal is
         O(validate_certs).
     type: path
   validate_certs:
@@ -66,7 +66,7 @@ options:
       - Fail when the server certificate does not verify (against O(ca_file), or the system's
         trust store when O(ca_file) is not set).
       - When false and O(ca_file) is set, a certificate that does not verify is reported in
-        RV(tls.verified) and RV(tls.verify_error) without failing.
+        C(tls.verified) and C(tls.verify_error) without failing.
     type: bool
     default: false
   tls_check_hostname:

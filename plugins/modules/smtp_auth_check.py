@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: smtp_auth_check
 short_description: Try SMTP AUTH mechanisms and probe whether a relay relays without authentication
 version_added: 0.1.0
-author: mailrelay.sendmail developers
+author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Logs in to an SMTP server with each SASL mechanism asked for (RFC 4954), each in its own
     session after STARTTLS (RFC 3207) or on implicit TLS (RFC 8314), and returns the server's
@@ -89,11 +89,14 @@ notes:
     and checks the server's C(rspauth); a server that cannot prove it knows the password is refused.
 seealso:
   - module: mailrelay.sendmail.smtp_ehlo_info
-  - name: RFC 4954 - SMTP Service Extension for Authentication
+  - name: RFC 4954
+    description: SMTP Service Extension for Authentication (AUTH).
     link: https://www.rfc-editor.org/rfc/rfc4954
-  - name: RFC 3207 - SMTP Service Extension for Secure SMTP over TLS
+  - name: RFC 3207
+    description: SMTP Service Extension for Secure SMTP over Transport Layer Security (STARTTLS).
     link: https://www.rfc-editor.org/rfc/rfc3207
-  - name: RFC 8314 - Cleartext Considered Obsolete (implicit TLS for submission)
+  - name: RFC 8314
+    description: Cleartext Considered Obsolete - implicit TLS for mail submission (port 465).
     link: https://www.rfc-editor.org/rfc/rfc8314
 """
 

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: smtp_ehlo_info
 short_description: Report what an SMTP server advertises before and after TLS, and check it
 version_added: 0.1.0
-author: mailrelay.sendmail developers
+author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Connects to an SMTP server, reads its banner, sends EHLO, upgrades to TLS with STARTTLS
     (RFC 3207) or starts with implicit TLS (RFC 8314), and sends EHLO again.
@@ -81,11 +81,14 @@ notes:
     and returns what was seen until then.
 seealso:
   - module: mailrelay.sendmail.smtp_auth_check
-  - name: RFC 3207 - SMTP Service Extension for Secure SMTP over TLS
+  - name: RFC 3207
+    description: SMTP Service Extension for Secure SMTP over Transport Layer Security (STARTTLS).
     link: https://www.rfc-editor.org/rfc/rfc3207
-  - name: RFC 4954 - SMTP Service Extension for Authentication
+  - name: RFC 4954
+    description: SMTP Service Extension for Authentication (AUTH).
     link: https://www.rfc-editor.org/rfc/rfc4954
-  - name: RFC 8314 - Cleartext Considered Obsolete (implicit TLS for submission)
+  - name: RFC 8314
+    description: Cleartext Considered Obsolete - implicit TLS for mail submission (port 465).
     link: https://www.rfc-editor.org/rfc/rfc8314
 """
 

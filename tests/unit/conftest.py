@@ -199,7 +199,7 @@ class RelayHandler:
         answer = await server.challenge_auth(challenge)
         if answer is MISSING:
             return AuthResult(success=False, handled=True)
-        user, _, digest = answer.partition(b' ')
+        user, _space, digest = answer.partition(b' ')
         expected = hmac.new(self.password.encode(), challenge.encode(), hashlib.md5).hexdigest().encode()
         return AuthResult(success=user == USER.encode() and hmac.compare_digest(digest, expected), handled=False)
 
@@ -217,8 +217,8 @@ class RelayHandler:
         a1 = md5('%s:%s:%s' % (USER, LOCAL_DOMAIN, self.password)).digest() + (':%s:%s' % (nonce, got['cnonce'])).encode()
 
         def kd(a2):
-            return md5('%s:%s:%s:%s:auth:%s' % (md5(a1).hexdigest(), nonce, got['nc'], got['cnonce'],
-                                                  md5(a2).hexdigest())).hexdigest()
+            fields = (md5(a1).hexdigest(), nonce, got['nc'], got['cnonce'], md5(a2).hexdigest())
+            return md5('%s:%s:%s:%s:auth:%s' % fields).hexdigest()
 
         if got.get('username') != USER or got.get('response') != kd('AUTHENTICATE:' + got['digest-uri']):
             return AuthResult(success=False, handled=False)
@@ -320,7 +320,7 @@ class ScriptedServer:
 
     def _serve(self):
         try:
-            conn, _ = self.sock.accept()
+            conn = self.sock.accept()[0]
         except OSError as exc:
             self.errors.append(exc)
             return
