@@ -1,0 +1,70 @@
+# Copyright (c) mailrelay.sendmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The documentation of both modules agrees with what they accept and what they return."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from conftest import PASSWORD, USER  # pylint: disable=import-error
+
+from ansible_collections.mailrelay.sendmail.plugins.modules import smtp_auth_check, smtp_ehlo_info
+
+MODULES = {'mailrelay.sendmail.smtp_ehlo_info': smtp_ehlo_info, 'mailrelay.sendmail.smtp_auth_check': smtp_auth_check}
+
+
+@pytest.mark.parametrize('name', sorted(MODULES))
+def test_examples_use_the_fqcn_and_valid_arguments(name):
+    module = MODULES[name]
+    tasks = yaml.safe_load(module.EXAMPLES)
+    validator = ArgumentSpecValidator(module.argument_spec())
+    used = 0
+    for task in tasks:
+        assert 'name' in task, task
+        if name not in task:
+            assert any(key.startswith(('ansible.builtin.', 'mailrelay.sendmail.')) for key in task), task
+            continue
+        used += 1
+        result = validator.validate(task[name])
+        assert not result.error_messages, (task['name'], result.error_messages)
+    assert used >= 3
+
+
+@pytest.mark.parametrize('name', sorted(MODULES))
+def test_documented_options_match_the_argument_spec(name):
+    module = MODULES[name]
+    documented = set(yaml.safe_load(module.DOCUMENTATION)['options'])
+    from ansible_collections.mailrelay.sendmail.plugins.doc_fragments._smtp_connection import ModuleDocFragment
+    documented |= set(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options'])
+    assert documented == set(module.argument_spec())
+
+
+def _documented_keys(doc):
+    return set(yaml.safe_load(doc))
+
+
+def test_ehlo_info_returns_only_documented_keys(smtp_server, tls_material):
+    server = smtp_server('starttls')
+    result, failure = smtp_ehlo_info.run_probe(server.params(ca_file=tls_material.ca_file))
+    assert failure is None
+    returned = set(result) - {'changed'}
+    documented = _documented_keys(smtp_ehlo_info.RETURN)
+    assert returned == documented
+    tls_documented = set(yaml.safe_load(smtp_ehlo_info.RETURN)['tls']['contains'])
+    assert set(result['tls']) == tls_documented
+
+
+def test_auth_check_returns_only_documented_keys(smtp_server):
+    server = smtp_server('starttls')
+    params = server.params(username=USER, password=PASSWORD, relay_probe=True, mail_from='',
+                           rcpt_to='relay-probe@example.com', source_address='127.0.0.2')
+    result, failure = smtp_auth_check.AuthCheck(params).run()
+    assert failure is None
+    doc = yaml.safe_load(smtp_auth_check.RETURN)
+    assert set(result) - {'changed'} == set(doc)
+    assert set(result['relay']) == set(doc['relay']['contains'])
+    assert set(result['auth']['PLAIN']) == set(doc['auth']['contains'])
+    assert set(result['tls']) == set(yaml.safe_load(smtp_ehlo_info.RETURN)['tls']['contains'])
