@@ -10,9 +10,9 @@ import base64
 import json
 
 import pytest
-from conftest import ALL_MECHANISMS, PASSWORD, USER, RelayHandler  # pylint: disable=import-error
 
 from ansible_collections.mailrelay.sendmail.plugins.modules import smtp_auth_check
+from ansible_collections.mailrelay.sendmail.tests.unit.smtp_peers import ALL_MECHANISMS, PASSWORD, USER, RelayHandler
 
 
 def check(params):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from conftest import PASSWORD, USER  # pylint: disable=import-error
 
+from ansible_collections.mailrelay.sendmail.plugins.doc_fragments._smtp_connection import ModuleDocFragment
 from ansible_collections.mailrelay.sendmail.plugins.modules import smtp_auth_check, smtp_ehlo_info
+from ansible_collections.mailrelay.sendmail.tests.unit.smtp_peers import PASSWORD, USER
 
 MODULES = {'mailrelay.sendmail.smtp_ehlo_info': smtp_ehlo_info, 'mailrelay.sendmail.smtp_auth_check': smtp_auth_check}
 
@@ -37,7 +38,6 @@ def test_examples_use_the_fqcn_and_valid_arguments(name):
 def test_documented_options_match_the_argument_spec(name):
     module = MODULES[name]
     documented = set(yaml.safe_load(module.DOCUMENTATION)['options'])
-    from ansible_collections.mailrelay.sendmail.plugins.doc_fragments._smtp_connection import ModuleDocFragment
     documented |= set(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options'])
     assert documented == set(module.argument_spec())
 

@@ -1,0 +1,334 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) mailrelay.sendmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sendmail_info
+short_description: Report how a sendmail binary was built and what it advertises on EHLO
+version_added: 0.1.0
+author: mailrelay.sendmail developers (!UNKNOWN)
+description:
+  - Runs C(sendmail -d0.1) to read the version and the C(Compiled with) options (for example
+    C(SASLv2) and C(STARTTLS)), without reading any configuration file.
+  - When a configuration file exists (or one is named), speaks SMTP with the binary on its
+    standard input (C(sendmail -bs -Am)), sends EHLO and QUIT, and returns the extensions and
+    AUTH mechanisms it advertises. No network connection is made and no mail is sent. This is
+    the test the sendmail book gives for SMTP AUTH support, and must run as root.
+  - Works on a binary that is not installed yet (for example the one a build just produced).
+extends_documentation_fragment:
+  - mailrelay.sendmail._attributes
+  - mailrelay.sendmail._attributes.READ_ONLY
+options:
+  binary:
+    description: Path of the sendmail binary to inspect.
+    type: path
+    default: /usr/sbin/sendmail
+  config:
+    description:
+      - Configuration file for the EHLO session (C(-C)). The session runs only if it exists.
+    type: path
+    default: /etc/mail/sendmail.cf
+  ehlo:
+    description: Whether to run the C(-bs -Am) EHLO session when O(config) exists.
+    type: bool
+    default: true
+  ehlo_name:
+    description: Name to send with EHLO.
+    type: str
+    default: localhost
+  timeout:
+    description:
+      - Seconds to wait for each answer of the binary. sendmail can stall for a minute at start
+        when it cannot qualify its own host name (no FQDN, no working DNS); this bounds that.
+    type: float
+    default: 30
+notes:
+  - The EHLO session runs the binary with O(config), so it shows what the daemon would offer
+    a client on the same host. Options that depend on the listener (DAEMON_OPTIONS modifiers
+    such as C(M=a) or C(M=s)) and the client's address are not applied; use
+    M(mailrelay.sendmail.smtp_ehlo_info) to see what a network client is offered.
+  - STARTTLS is offered in the session only when the certificates in O(config) load.
+seealso:
+  - module: mailrelay.sendmail.smtp_ehlo_info
+  - module: mailrelay.sendmail.smtp_auth_check
+"""
+
+EXAMPLES = r"""
+- name: Show how the installed sendmail was built
+  mailrelay.sendmail.sendmail_info:
+  register: sendmail
+
+- name: Insist on SMTP AUTH and STARTTLS support
+  ansible.builtin.assert:
+    that:
+      - sendmail.sasl_v2
+      - sendmail.starttls
+    fail_msg: "sendmail {{ sendmail.version }} lacks SASLv2 or STARTTLS: {{ sendmail.compiled_with | join(' ') }}"
+
+- name: Check a freshly built binary against a test configuration before installing it
+  mailrelay.sendmail.sendmail_info:
+    binary: /usr/local/src/sendmail-8.17.1.9/obj.Linux.6.1.0.x86_64/sendmail/sendmail
+    config: /tmp/test.cf
+  register: candidate
+
+- name: The candidate must offer AUTH
+  ansible.builtin.assert:
+    that: candidate.auth_mechanisms | length > 0
+"""
+
+RETURN = r"""
+exists:
+  description: Whether O(binary) exists. All other keys are empty when it does not.
+  returned: always
+  type: bool
+  sample: true
+binary:
+  description: The binary inspected.
+  returned: always
+  type: str
+  sample: /usr/sbin/sendmail
+sha256:
+  description: sha256 of the binary (tells two builds of the same version apart).
+  returned: when the binary exists
+  type: str
+  sample: 4b1c0d0c4f0e4e1e9c2c3a5b6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90
+version:
+  description: The version sendmail reports.
+  returned: when the binary exists
+  type: str
+  sample: 8.17.1.9
+compiled_with:
+  description: The C(Compiled with) words, in sendmail's order.
+  returned: when the binary exists
+  type: list
+  elements: str
+  sample: [DNSMAP, IPV6_FULL, LOG, MILTER, NEWDB=5.3, PIPELINING, SASLv2, STARTTLS, USERDB]
+compile_options:
+  description: The same words as a dict; C(NAME=VALUE) words map to their value, others to C(true).
+  returned: when the binary exists
+  type: dict
+  sample: {NEWDB: "5.3", SASLv2: true, STARTTLS: true}
+sasl_v2:
+  description: Whether the binary has SMTP AUTH with Cyrus SASL v2 (C(SASLv2)).
+  returned: always
+  type: bool
+  sample: true
+starttls:
+  description: Whether the binary has STARTTLS.
+  returned: always
+  type: bool
+  sample: true
+config:
+  description: The configuration file used for the EHLO session.
+  returned: always
+  type: str
+  sample: /etc/mail/sendmail.cf
+config_exists:
+  description: Whether O(config) exists.
+  returned: always
+  type: bool
+  sample: true
+session_ran:
+  description: Whether the C(-bs -Am) EHLO session ran.
+  returned: always
+  type: bool
+  sample: true
+banner:
+  description: The 220 greeting of the session.
+  returned: when the session ran
+  type: str
+  sample: 220 relay1.example.org ESMTP Sendmail 8.17.1.9/8.17.1.9; Sun, 22 Nov 2026 04:39:43 GMT
+extensions:
+  description: EHLO keywords (upper case) and their parameters.
+  returned: always
+  type: dict
+  sample: {AUTH: [LOGIN, PLAIN], PIPELINING: [], SIZE: ["10485760"], STARTTLS: []}
+auth_mechanisms:
+  description: AUTH mechanisms advertised in the session (upper case, sorted); empty when none.
+  returned: always
+  type: list
+  elements: str
+  sample: [LOGIN, PLAIN]
+starttls_offered:
+  description: Whether the session advertised STARTTLS.
+  returned: always
+  type: bool
+  sample: true
+transcript:
+  description: The session as seen on the binary's standard input and output (C)/C(S) prefixed lines).
+  returned: when the session ran
+  type: list
+  elements: str
+  sample: ["S: 220 relay1.example.org ESMTP Sendmail 8.17.1.9/8.17.1.9", "C: EHLO localhost", "S: 250-relay1.example.org Hello"]
+"""
+
+import hashlib
+import os
+import select
+import subprocess
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._sendmail import (
+    compile_options,
+    parse_version_output,
+    split_replies,
+    summarize_session,
+)
+
+
+class SessionError(Exception):
+    pass
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class StdioSession:
+    """An SMTP conversation with `sendmail -bs` over pipes, one reply at a time.
+
+    sendmail 8.18 (and the CVE-2023-51765 backport) rejects a client that talks before the
+    greeting or pipelines EHLO, so every command waits for the previous reply.
+    """
+
+    def __init__(self, argv, timeout):
+        self.timeout = timeout
+        self.transcript = []
+        self._buffer = b''
+        # pylint: disable-next=consider-using-with
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, close_fds=True)
+
+    def _readline(self, deadline):
+        while b'\n' not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SessionError('no answer within %s seconds' % self.timeout)
+            ready, dummy_w, dummy_x = select.select([self.proc.stdout], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
+            if not chunk:
+                raise SessionError('sendmail closed its output')
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b'\n', 1)
+        return to_text(line, errors='surrogate_or_replace').rstrip('\r')
+
+    def read_reply(self):
+        deadline = time.monotonic() + self.timeout
+        lines = []
+        while True:
+            line = self._readline(deadline)
+            self.transcript.append('S: ' + line)
+            lines.append(line)
+            replies, dummy_noise = split_replies(lines)
+            if replies:
+                return replies[0]
+
+    def send(self, command):
+        self.transcript.append('C: ' + command)
+        try:
+            self.proc.stdin.write(command.encode('ascii') + b'\r\n')
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise SessionError('sendmail stopped reading: %s' % exc)
+
+    def close(self):
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def ehlo_session(binary, config, ehlo_name, timeout):
+    session = StdioSession([binary, '-C', config, '-bs', '-Am'], timeout)
+    banner = ehlo = None
+    try:
+        banner = session.read_reply()
+        if banner.code != 220:
+            raise SessionError('greeting is not 220: %s' % banner.summary())
+        session.send('EHLO %s' % ehlo_name)
+        ehlo = session.read_reply()
+        session.send('QUIT')
+        session.read_reply()
+    except SessionError as exc:
+        return banner, ehlo, session.transcript, str(exc)
+    finally:
+        session.close()
+    return banner, ehlo, session.transcript, None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            binary=dict(type='path', default='/usr/sbin/sendmail'),
+            config=dict(type='path', default='/etc/mail/sendmail.cf'),
+            ehlo=dict(type='bool', default=True),
+            ehlo_name=dict(type='str', default='localhost'),
+            timeout=dict(type='float', default=30),
+        ),
+        supports_check_mode=True,
+    )
+    binary = module.params['binary']
+    config = module.params['config']
+    result = dict(
+        changed=False, exists=False, binary=binary, config=config,
+        config_exists=os.path.isfile(config), session_ran=False,
+        sasl_v2=False, starttls=False, extensions={}, auth_mechanisms=[], starttls_offered=False,
+    )
+    if not os.path.exists(binary):
+        module.exit_json(**result)
+    if not os.access(binary, os.X_OK):
+        module.fail_json(msg='%s exists but is not executable' % binary, **result)
+    result['exists'] = True
+    result['sha256'] = file_sha256(binary)
+
+    # -C /dev/null: version and options are printed before sendmail reads (and refuses) the
+    # configuration, so no configuration, DNS or queue is touched.
+    rc, out, err = module.run_command([binary, '-d0.1', '-bt', '-C', '/dev/null'], data='')
+    parsed = parse_version_output(out + '\n' + err)
+    if parsed['version'] is None:
+        module.fail_json(msg='%s did not report a version (rc=%s): %s' % (binary, rc, (err or out).strip()[:500]), **result)
+    result['version'] = parsed['version']
+    result['compiled_with'] = parsed['compiled_with']
+    options = compile_options(parsed['compiled_with'])
+    result['compile_options'] = options
+    result['sasl_v2'] = 'SASLv2' in options
+    result['starttls'] = 'STARTTLS' in options
+
+    if module.params['ehlo'] and result['config_exists']:
+        if os.geteuid() != 0:
+            module.fail_json(msg='the -bs -Am EHLO session must run as root (SASL refuses otherwise); '
+                                 'use become: true or ehlo: false', **result)
+        banner, ehlo, transcript, error = ehlo_session(binary, config, module.params['ehlo_name'],
+                                                       module.params['timeout'])
+        result['session_ran'] = True
+        result['transcript'] = transcript
+        result.update(summarize_session(banner, ehlo))
+        if error:
+            module.fail_json(msg='EHLO session with %s -C %s -bs -Am failed: %s' % (binary, config, error), **result)
+        if ehlo is None or ehlo.code != 250:
+            module.fail_json(msg='EHLO was refused: %s' % (ehlo.summary() if ehlo else 'no reply'), **result)
+
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
