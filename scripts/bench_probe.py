@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) mailrelay.sendmail contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -77,7 +76,7 @@ def start_server(cert_file, key_file):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--runs', type=int, default=50)
     parser.add_argument('--warmup', type=int, default=5)
     args = parser.parse_args()
