@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import ipaddress
 import re
@@ -259,11 +260,12 @@ def is_relay_host_address(local, peer):
     if not local:
         return False
     try:
-        if ipaddress.ip_address(local.split('%')[0]).is_loopback:
-            return True
+        address = ipaddress.ip_address(local.split('%')[0])
     except ValueError:
-        pass
-    return local == peer
+        return local == peer
+    if getattr(address, 'ipv4_mapped', None):  # ::ffff:127.0.0.1 from a dual-stack socket
+        address = address.ipv4_mapped
+    return address.is_loopback or local == peer
 
 
 def shorten(text, limit=80):
@@ -388,7 +390,7 @@ class SMTPClient:
             raise SMTPTimeout('connect', 'timed out after %gs connecting to %s' % (self.timeout, self.where))
         except OSError as exc:
             detail = exc.strerror or str(exc)
-            if source and getattr(exc, 'errno', None) in (99, 49):  # EADDRNOTAVAIL on Linux / BSD
+            if source and exc.errno == errno.EADDRNOTAVAIL:
                 detail += ' (source_address %s is not an address of this host)' % self.source_address
             raise SMTPError('connect', 'cannot connect to %s: %s' % (self.where, detail))
         self.note('connected to %s from %s' % (self.where, self.local_address))

@@ -197,6 +197,9 @@ def test_classify_relay(mail, rcpt, verdict):
     ('127.0.0.1', '127.0.0.1', True),
     ('127.0.0.2', '127.0.0.1', True),
     ('::1', '::1', True),
+    ('::ffff:127.0.0.1', '::ffff:127.0.0.1', True),
+    ('::ffff:192.0.2.10', '::ffff:192.0.2.25', False),
+    ('not-an-address', 'not-an-address', True),
     ('192.0.2.25', '192.0.2.25', True),      # the relay talking to its own address
     ('192.0.2.10', '192.0.2.25', False),     # a real client
     ('fe80::1%eth0', 'fe80::2%eth0', False),

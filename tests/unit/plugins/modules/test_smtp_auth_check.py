@@ -128,8 +128,10 @@ def test_digest_md5_server_that_does_not_know_the_password(smtp_server):
 
 def test_no_secret_in_result_or_transcript(smtp_server, run_module):
     server = smtp_server('starttls', mechanisms=ALL_MECHANISMS)
-    rc, result, out = run_module(smtp_auth_check, creds(server, relay_probe=True, source_address='127.0.0.2'))
+    rc, result, out = run_module(smtp_auth_check, creds(server, relay_probe=True, source_address='127.0.0.2'),
+                                 check_mode=True)
     assert rc == 0, result.get('msg')
+    assert result['changed'] is False and result['auth_succeeded'] == list(ALL_MECHANISMS)
     for secret in secrets():
         assert secret not in out
     assert 'C: AUTH PLAIN <redacted>' in result['transcript']
