@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -68,3 +71,18 @@ def test_auth_check_returns_only_documented_keys(smtp_server):
     assert set(result['relay']) == set(doc['relay']['contains'])
     assert set(result['auth']['PLAIN']) == set(doc['auth']['contains'])
     assert set(result['tls']) == set(yaml.safe_load(smtp_ehlo_info.RETURN)['tls']['contains'])
+
+
+def test_guide_examples_are_valid_tasks():
+    """Every task in docs/smtp-checks.md that uses one of the modules passes its argument spec."""
+    guide = Path(__file__).resolve().parents[4] / 'docs' / 'smtp-checks.md'
+    blocks = re.findall(r'```yaml\n(.*?)```', guide.read_text(), re.S)
+    checked = 0
+    for block in blocks:
+        for task in yaml.safe_load(block):
+            for name, module in MODULES.items():
+                if name in task:
+                    result = ArgumentSpecValidator(module.argument_spec()).validate(task[name])
+                    assert not result.error_messages, (task['name'], result.error_messages)
+                    checked += 1
+    assert checked >= 6
