@@ -59,8 +59,12 @@ mv "$bootstrap.tmp" "$bootstrap"
 
 # --- 2. the collection as ansible-test wants it
 tree="$root/.cache/sanity/ansible_collections/mailrelay/sendmail"
+keep="$root/.cache/sanity/output"   # ansible-test's delegation venv lives in tests/output: keep it
+rm -rf "$keep"
+[ -d "$tree/tests/output" ] && mv "$tree/tests/output" "$keep"
 rm -rf "$tree"
-mkdir -p "$tree"
+mkdir -p "$tree/tests"
+[ -d "$keep" ] && mv "$keep" "$tree/tests/output"
 (cd "$root" && git ls-files -z | while IFS= read -r -d '' f; do [ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"; done \
   | tar --null -T - -cf -) | tar -C "$tree" -xf -
 (cd "$tree" && git init -q && git add -A)
