@@ -1,0 +1,82 @@
+# mailrelay.sendmail - run as root on a Debian 12 host. Every target bootstraps what it needs.
+#
+#   make demo          build a relay in a container and show what it advertises
+#   make test          lint + sanity + unit tests + every Molecule scenario
+#
+# Parts: make lint | sanity | units | molecule SCENARIO=build | images | sources | bench
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= $(CURDIR)/.venv
+SCENARIO ?= build
+SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+
+export PATH := $(VENV)/bin:$(PATH)
+export MOLECULE_GLOB := molecule/*/molecule.yml
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export PY_COLORS ?= 0
+export ANSIBLE_FORCE_COLOR ?= 0
+export NO_COLOR ?= 1
+
+.PHONY: help bootstrap deps engine venv images sources lint sanity units molecule test demo demo-destroy bench clean $(addprefix molecule-,$(SCENARIOS))
+
+help:
+	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "Scenarios: $(SCENARIOS)"
+
+# ---------------------------------------------------------------- bootstrap
+deps:
+	@scripts/deps.sh
+
+engine: deps
+	@scripts/docker-engine.sh
+
+venv: deps
+	@scripts/venv.sh
+
+images: engine
+	@scripts/images.sh
+
+sources: deps
+	@scripts/sources.sh
+
+bootstrap: venv images sources
+
+# ---------------------------------------------------------------- checks
+lint: venv
+	yamllint -s .
+	ansible-lint
+
+sanity: venv
+	scripts/sanity.sh
+
+units: venv
+	python -m pytest -q tests/unit
+
+molecule: bootstrap
+	molecule test -s $(SCENARIO)
+
+$(addprefix molecule-,$(SCENARIOS)): molecule-%: bootstrap
+	molecule test -s $*
+
+test: lint sanity units
+	@$(MAKE) --no-print-directory bootstrap
+	@for s in $(SCENARIOS); do \
+	  echo ">>> molecule test -s $$s"; \
+	  molecule test -s $$s || exit 1; \
+	done
+
+# ---------------------------------------------------------------- demo and benchmark
+demo: bootstrap
+	scripts/demo.sh
+
+demo-destroy: venv
+	molecule destroy -s build
+
+bench: bootstrap
+	scripts/bench.sh
+
+clean:
+	-molecule destroy --all
+	rm -rf .cache/sanity tests/output
