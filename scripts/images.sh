@@ -30,7 +30,7 @@ mirror=$(debian_mirror)
 security=$(debian_mirror security || true)
 
 build_one() {
-  local ver=$1 suite=${SUITE[$1]} tag="$IMAGE_REPO:$1" recipe have rootfs
+  local suite=${SUITE[$1]} tag="$IMAGE_REPO:$1" recipe have rootfs
   recipe=$( { cat "$here/images.sh" "$here/lib.sh"; echo "$suite $PACKAGES $mirror $security"; } | sha256sum | cut -c1-16)
   have=$(docker image inspect -f '{{ index .Config.Labels "org.mailrelay.recipe" }}' "$tag" 2>/dev/null || true)
   if [ "$have" = "$recipe" ]; then

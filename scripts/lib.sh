@@ -33,6 +33,7 @@ debian_mirror() {
     [ -f "$f" ] || continue
     while read -r typ rest; do
       [ "$typ" = deb ] || continue
+      # shellcheck disable=SC2086  # split the line into words on purpose
       set -- $rest
       [ "${1#[}" != "$1" ] && shift   # skip [options]
       uri=$1 suites=$2

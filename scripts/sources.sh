@@ -32,6 +32,7 @@ have "$SASL_ORIG" "$SASL_ORIG_SHA256" || need_fetch+=("$SASL_PKG")
 if [ ${#need_fetch[@]} -gt 0 ]; then
   # deb-src entries, derived from the machine's own apt configuration (never hard-coded)
   srcfile=/etc/apt/sources.list.d/mailrelay-deb-src.sources
+  # shellcheck disable=SC2016  # $(CREATED_BY) is apt's field syntax, not a shell expansion
   if ! apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -qx Sources; then
     mirror=$(debian_mirror)
     security=$(debian_mirror security || true)
@@ -53,7 +54,7 @@ if [ ${#need_fetch[@]} -gt 0 ]; then
                      apt-get source -qq --download-only "${pkg%%=*}" >/dev/null; })
   done
   for f in "$work"/*.orig.tar.* ; do cp -f "$f" "$dest/"; done
-  deb=$(ls "$work"/sendmail_*.debian.tar.xz 2>/dev/null | head -n1 || true)
+  deb=$(find "$work" -maxdepth 1 -name 'sendmail_*.debian.tar.xz' | head -n1)
   if [ -n "$deb" ]; then
     tar -xJf "$deb" -C "$work" "debian/patches/$CVE_PATCH"
     cp -f "$work/debian/patches/$CVE_PATCH" "$dest/$CVE_PATCH"

@@ -168,23 +168,15 @@ transcript:
 
 import hashlib
 import os
-import select
-import subprocess
-import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._sendmail import (
     compile_options,
+    ehlo_session,
     parse_version_output,
-    split_replies,
     summarize_session,
 )
-
-
-class SessionError(Exception):
-    pass
 
 
 def file_sha256(path):
@@ -193,86 +185,6 @@ def file_sha256(path):
         for chunk in iter(lambda: handle.read(1024 * 1024), b''):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-class StdioSession:
-    """An SMTP conversation with `sendmail -bs` over pipes, one reply at a time.
-
-    sendmail 8.18 (and the CVE-2023-51765 backport) rejects a client that talks before the
-    greeting or pipelines EHLO, so every command waits for the previous reply.
-    """
-
-    def __init__(self, argv, timeout):
-        self.timeout = timeout
-        self.transcript = []
-        self._buffer = b''
-        # pylint: disable-next=consider-using-with
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, close_fds=True)
-
-    def _readline(self, deadline):
-        while b'\n' not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise SessionError('no answer within %s seconds' % self.timeout)
-            ready, dummy_w, dummy_x = select.select([self.proc.stdout], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(self.proc.stdout.fileno(), 4096)
-            if not chunk:
-                raise SessionError('sendmail closed its output')
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b'\n', 1)
-        return to_text(line, errors='surrogate_or_replace').rstrip('\r')
-
-    def read_reply(self):
-        deadline = time.monotonic() + self.timeout
-        lines = []
-        while True:
-            line = self._readline(deadline)
-            self.transcript.append('S: ' + line)
-            lines.append(line)
-            replies, dummy_noise = split_replies(lines)
-            if replies:
-                return replies[0]
-
-    def send(self, command):
-        self.transcript.append('C: ' + command)
-        try:
-            self.proc.stdin.write(command.encode('ascii') + b'\r\n')
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise SessionError('sendmail stopped reading: %s' % exc)
-
-    def close(self):
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def ehlo_session(binary, config, ehlo_name, timeout):
-    session = StdioSession([binary, '-C', config, '-bs', '-Am'], timeout)
-    banner = ehlo = None
-    try:
-        banner = session.read_reply()
-        if banner.code != 220:
-            raise SessionError('greeting is not 220: %s' % banner.summary())
-        session.send('EHLO %s' % ehlo_name)
-        ehlo = session.read_reply()
-        session.send('QUIT')
-        session.read_reply()
-    except SessionError as exc:
-        return banner, ehlo, session.transcript, str(exc)
-    finally:
-        session.close()
-    return banner, ehlo, session.transcript, None
 
 
 def main():

@@ -35,4 +35,6 @@ dnl double quotes: the commas of -Wl,-rpath must survive APPENDDEF's re-expansio
 APPENDDEF(`confLIBDIRS', ``-L/usr/local/lib -Wl,-rpath,/usr/local/lib'')
 M4
 sh Build -c >/dev/null 2>&1
-./obj.*/sendmail/sendmail -d0.1 -bv root | grep -A3 'Compiled with'
+for binary in obj.*/sendmail/sendmail; do
+  "$binary" -d0.1 -bv root | grep -A3 'Compiled with' || true
+done
