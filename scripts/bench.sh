@@ -19,7 +19,7 @@ sources=${MAILRELAY_SOURCES_DIR:-$root/.cache/sources}
 work=$root/.cache/bench; rm -rf "$work"; mkdir -p "$work"
 export ANSIBLE_COLLECTIONS_PATH=$root/.cache/collections ANSIBLE_PIPELINING=True \
        ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1 MOLECULE_PROJECT_DIRECTORY=$root \
-       ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
+       ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
 cleanup() { docker rm -f mailrelay-bench-plain mailrelay-bench-role >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
@@ -72,6 +72,8 @@ t0=$(now); play molecule/build/converge.yml >"$work/cold.log" 2>&1 || {
   tail -n 40 "$work/cold.log"; echo "ERROR: cold converge failed" >&2; exit 1; }
 t1=$(now); cold=$(elapsed "$t0" "$t1")
 printf '    plain script %6ss   roles (cold converge) %6ss   ratio %s (goal <= 1.15)\n' "$plain" "$cold" "$(ratio "$cold" "$plain")"
+sed -n 's/^phase \(.*\)/      plain: \1 (cumulative)/p' "$work/plain.log"
+grep -E ' -{2,} [0-9.]+s$' "$work/cold.log" | head -n 6 | sed 's/^mailrelay.sendmail./      roles: /'
 
 say "2/3 idempotent re-run vs. a one-task no-op play on the same container (median of $runs)"
 : >"$work/idem.txt"; : >"$work/noop.txt"

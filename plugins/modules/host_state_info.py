@@ -60,6 +60,12 @@ options:
     type: list
     elements: str
     default: []
+  apt_lists:
+    description:
+      - Whether to report how many package index files apt has. A fresh container or cloud
+        image often has none, and then nothing can be installed before C(apt-get update).
+    type: bool
+    default: false
 notes:
   - Nothing is cached; every run looks again.
 """
@@ -147,6 +153,11 @@ groups:
   returned: always
   type: dict
   sample: {smmsp: true}
+apt_lists:
+  description: Number of package index files in C(/var/lib/apt/lists) (C(*_Packages*)); null unless O(apt_lists=true).
+  returned: always
+  type: int
+  sample: 4
 units:
   description: State of each unit in O(units) (C(LoadState), C(ActiveState), C(UnitFileState) as systemd says them).
   returned: always
@@ -260,6 +271,13 @@ def unit_states(module, names):
     return result
 
 
+def apt_list_count(path='/var/lib/apt/lists'):
+    try:
+        return len([name for name in os.listdir(path) if '_Packages' in name])
+    except OSError:
+        return 0
+
+
 def exists(lookup, name):
     try:
         lookup(name)
@@ -278,6 +296,7 @@ def main():
             users=dict(type='list', elements='str', default=[]),
             groups=dict(type='list', elements='str', default=[]),
             units=dict(type='list', elements='str', default=[]),
+            apt_lists=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -290,6 +309,7 @@ def main():
         users=dict((name, exists(pwd.getpwnam, name)) for name in params['users']),
         groups=dict((name, exists(grp.getgrnam, name)) for name in params['groups']),
         units=unit_states(module, params['units']),
+        apt_lists=apt_list_count() if params['apt_lists'] else None,
     )
     module.exit_json(**result)
 

@@ -6,10 +6,13 @@
 # Runs inside a fresh container; expects the two tarballs and the patch in /src.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
+t0=$(date +%s)
+phase() { echo "phase $1: $(( $(date +%s) - t0 )) s" >&2; }
 jobs=$(nproc)
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends gcc make libc6-dev file xz-utils libcrypt-dev \
   libssl-dev libdb-dev libpam0g-dev m4 patch >/dev/null
+phase packages
 
 mkdir -p /usr/local/src/plain && cd /usr/local/src/plain
 mkdir sasl && tar -xf /src/cyrus-sasl2_*.orig.tar.xz -C sasl --strip-components=1
@@ -24,6 +27,7 @@ make -j"$jobs" >/dev/null 2>&1
 make install >/dev/null
 make -C saslauthd testsaslauthd >/dev/null && install -m 0755 saslauthd/testsaslauthd /usr/local/sbin/
 ldconfig
+phase cyrus-sasl
 mkdir -p /etc/sasl2
 printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: /etc/sasldb2\nmech_list: PLAIN LOGIN CRAM-MD5 DIGEST-MD5\n' > /etc/sasl2/Sendmail.conf
 for u in alice bob; do
@@ -54,3 +58,4 @@ for binary in obj.*/sendmail/sendmail; do
 done
 sh Build install >/dev/null 2>&1
 mkdir -p /usr/local/share/sendmail && cp -a cf /usr/local/share/sendmail/
+phase sendmail

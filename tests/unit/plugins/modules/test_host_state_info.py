@@ -66,3 +66,18 @@ def test_units_without_systemd_are_unknown(run_module, monkeypatch):
     monkeypatch.setattr(host_state_info.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: None)
     rc, result, dummy = run_module(host_state_info, {'units': ['sendmail.service']})
     assert result['units'] == {'sendmail.service': {'load_state': None, 'active_state': None, 'unit_file_state': None}}
+
+
+def test_apt_lists(run_module, tmp_path, monkeypatch):
+    lists = tmp_path / 'lists'
+    lists.mkdir()
+    real = host_state_info.apt_list_count
+    monkeypatch.setattr(host_state_info, 'apt_list_count', lambda: real(str(lists)))
+    rc, result, dummy = run_module(host_state_info, {'apt_lists': True})
+    assert result['apt_lists'] == 0
+    (lists / 'deb.example_debian_dists_bookworm_main_binary-amd64_Packages.lz4').write_text('')
+    (lists / 'lock').write_text('')
+    rc, result, dummy = run_module(host_state_info, {'apt_lists': True})
+    assert result['apt_lists'] == 1
+    rc, result, dummy = run_module(host_state_info, {})
+    assert result['apt_lists'] is None
