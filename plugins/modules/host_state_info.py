@@ -12,7 +12,7 @@ short_description: Look at many files, packages, accounts and systemd units in o
 version_added: 0.1.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
-  - Returns, in one module run, what a role needs to decide whether anything must change:
+  - Returns, in one module run, what a role needs to decide whether anything must change, namely
     the type, owner, group, mode and sha256 of files and directories; the contents of small
     state files; which Debian packages are installed; whether users and groups exist; and the
     state of systemd units.

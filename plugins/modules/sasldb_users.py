@@ -102,9 +102,8 @@ options:
         C(DontBlameSendmail) contains C(GroupReadableSASLDBFile).
     type: raw
     default: "0600"
-seealso:
-  - role: mailrelay.sendmail.cyrus_sasl
-    description: Builds Cyrus SASL and calls this module for O(users).
+notes:
+  - The role C(mailrelay.sendmail.cyrus_sasl) builds Cyrus SASL and calls this module for its C(cyrus_sasl_users).
 """
 
 EXAMPLES = r"""

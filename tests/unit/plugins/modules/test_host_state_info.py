@@ -48,8 +48,8 @@ def test_no_checksum(run_module, tmp_path):
 
 
 def test_accounts(run_module):
-    rc, result, dummy = run_module(host_state_info, {'users': ['root', 'no-such-user-mailrelay'],
-                                                      'groups': ['root', 'no-such-group-mailrelay']})
+    args = {'users': ['root', 'no-such-user-mailrelay'], 'groups': ['root', 'no-such-group-mailrelay']}
+    rc, result, dummy = run_module(host_state_info, args)
     assert result['users'] == {'root': True, 'no-such-user-mailrelay': False}
     assert result['groups'] == {'root': True, 'no-such-group-mailrelay': False}
 
