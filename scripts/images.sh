@@ -17,7 +17,7 @@ IMAGE_REPO=${IMAGE_REPO:-mailrelay/debian-systemd}
 # What every test container needs: systemd as PID 1, Python and sudo for Ansible, the SMTP clients
 # the scenarios verify with (swaks, openssl s_client). Build dependencies are NOT here: the
 # roles install those themselves, as they would on a real host.
-PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,iproute2,procps,openssl,swaks,netbase,less,sudo
+PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,iproute2,procps,openssl,swaks,libnet-ssleay-perl,netbase,less,sudo
 
 declare -A SUITE=([12]=bookworm [13]=trixie)
 
