@@ -1,6 +1,6 @@
 # mailrelay.sendmail - run as root on a Debian 12 host. Every target bootstraps what it needs.
 #
-#   make demo          build a relay in a container and show what it advertises
+#   make demo          two relays and a client in containers, built and verified; shown at work
 #   make test          lint + sanity + unit tests + every Molecule scenario
 #
 # Parts: make lint | sanity | units | molecule SCENARIO=build | images | sources | bench
@@ -19,7 +19,7 @@ export PY_COLORS ?= 0
 export ANSIBLE_FORCE_COLOR ?= 0
 export NO_COLOR ?= 1
 
-.PHONY: help bootstrap deps engine venv images sources lint sanity units molecule test demo demo-destroy bench clean $(addprefix molecule-,$(SCENARIOS))
+.PHONY: help bootstrap deps engine venv images sources lint sanity units molecule test demo demo-verify demo-destroy bench clean $(addprefix molecule-,$(SCENARIOS))
 
 help:
 	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
@@ -71,8 +71,11 @@ test: lint sanity units
 demo: bootstrap
 	scripts/demo.sh
 
+demo-verify: venv
+	molecule verify -s default
+
 demo-destroy: venv
-	molecule destroy -s build
+	molecule destroy -s default
 
 bench: bootstrap
 	scripts/bench.sh

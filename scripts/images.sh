@@ -17,7 +17,10 @@ IMAGE_REPO=${IMAGE_REPO:-mailrelay/debian-systemd}
 # What every test container needs: systemd as PID 1, Python and sudo for Ansible, the SMTP clients
 # the scenarios verify with (swaks, openssl s_client). Build dependencies are NOT here: the
 # roles install those themselves, as they would on a real host.
-PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,iproute2,procps,openssl,swaks,libnet-ssleay-perl,netbase,less,sudo
+PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,iproute2,procps,openssl,swaks,netbase,less,sudo
+# debootstrap does not resolve these packages' dependencies (virtual perlapi); apt does, in the
+# image build step. swaks needs Net::SSLeay for --tls.
+APT_PACKAGES="libnet-ssleay-perl"
 
 declare -A SUITE=([12]=bookworm [13]=trixie)
 
@@ -31,7 +34,7 @@ security=$(debian_mirror security || true)
 
 build_one() {
   local suite=${SUITE[$1]} tag="$IMAGE_REPO:$1" recipe have rootfs
-  recipe=$( { cat "$here/images.sh" "$here/lib.sh"; echo "$suite $PACKAGES $mirror $security"; } | sha256sum | cut -c1-16)
+  recipe=$( { cat "$here/images.sh" "$here/lib.sh"; echo "$suite $PACKAGES $APT_PACKAGES $mirror $security"; } | sha256sum | cut -c1-16)
   have=$(docker image inspect -f '{{ index .Config.Labels "org.mailrelay.recipe" }}' "$tag" 2>/dev/null || true)
   if [ "$have" = "$recipe" ]; then
     say "image $tag is up to date (recipe $recipe)"
@@ -68,6 +71,8 @@ build_one() {
   # `docker import --change` cannot set STOPSIGNAL; a two-line build can
   docker build -q -t "$tag" - >/dev/null 2>"$rootfs.build.log" <<DOCKERFILE || { cat "$rootfs.build.log" >&2; return 1; }
 FROM $tag-rootfs
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $APT_PACKAGES \\
+    && apt-get clean && rm -rf /var/lib/apt/lists/*
 ENV container=docker
 STOPSIGNAL SIGRTMIN+3
 LABEL org.mailrelay.recipe=$recipe org.mailrelay.suite=$suite
