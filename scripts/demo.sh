@@ -7,6 +7,7 @@ cd "$root"
 # shellcheck source=lib.sh
 . scripts/lib.sh
 log=/tmp/mailrelay-demo-converge.log
+rm -f .cache/reports/relay1.txt .cache/reports/relay2.txt
 
 say "ansible-playbook playbooks/site.yml on relay1 (Debian 12) and relay2 (Debian 13), via Molecule"
 say "(first run builds Cyrus SASL and sendmail from source: a few minutes; log: $log)"
@@ -16,7 +17,7 @@ grep -E '^(relay1|relay2|client) +:' "$log" || true
 
 echo
 say "the verification gate at the end of site.yml (playbooks/verify.yml, probing from the client):"
-awk '/TASK \[Report\]/{p=1; next} /^TASK /{p=0} p' "$log" | sed -n '/msg:/,$p' | grep -v '^\s*$' | sed 's/^/    /'
+for r in .cache/reports/relay1.txt .cache/reports/relay2.txt; do sed 's/^/    /' "$r"; done
 
 c() { docker exec -i client "$@"; }
 hide=(--auth-hide-password --hide-informational)
@@ -47,7 +48,7 @@ done
 
 echo
 say "relay1's log of the message relay2 passed on (authenticated as relay2, over TLS)"
-docker exec relay1 journalctl -q --no-pager -t sendmail -g 'AUTH=server|proto=ESMTPSA|STARTTLS=server' \
+docker exec relay1 journalctl -q --no-pager -t sendmail -g 'relay=relay2.*(AUTH=server|proto=ESMTPSA|STARTTLS=server)|(AUTH=server|STARTTLS=server).*relay=relay2' \
   | tail -n 6 | sed 's/^/    /'
 
 cat <<TXT
