@@ -19,7 +19,7 @@ sources=${MAILRELAY_SOURCES_DIR:-$root/.cache/sources}
 work=$root/.cache/bench; rm -rf "$work"; mkdir -p "$work"
 export ANSIBLE_COLLECTIONS_PATH=$root/.cache/collections ANSIBLE_PIPELINING=True \
        ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1 MOLECULE_PROJECT_DIRECTORY=$root \
-       ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
+       ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=200
 cleanup() { docker rm -f mailrelay-bench-plain mailrelay-bench-role >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
