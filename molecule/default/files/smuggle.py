@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """SMTP smuggling probe (CVE-2023-51765): does a bare <LF>.<CR><LF> end a message?
 
 Speaks to HOST:PORT in clear text, sends one message to a local recipient whose body hides a
