@@ -26,6 +26,33 @@ say "relay1's sendmail: how it was built (sendmail -d0.1 -bv root)"
 docker exec relay1 /usr/sbin/sendmail -d0.1 -bv root 2>&1 | sed -n '1,4p' || true
 
 echo
+say "SASL mechanisms libsasl2 loads on relay1 (pluginviewer -s)"
+docker exec relay1 /usr/local/sbin/pluginviewer -s 2>&1 | sed -n '1,2p'
+
+echo
+say "the seeds' own test: the new binary speaks SMTP on stdin (sendmail -bs -Am, EHLO, QUIT)"
+say "(-O AuthOptions=A: the live AuthOptions' 'p' hides PLAIN/LOGIN outside TLS, and stdin has no TLS)"
+# a real client waits for each reply (sendmail rejects clients that talk too early)
+docker exec -i relay1 python3 - <<'PY'
+import subprocess
+p = subprocess.Popen(['/usr/sbin/sendmail', '-O', 'AuthOptions=A', '-bs', '-Am'],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+def reply():
+    while True:
+        line = p.stdout.readline()
+        print('    S: ' + line, end='')
+        if line[3:4] != '-':
+            return
+reply()
+for cmd in ('EHLO demo.client', 'QUIT'):
+    print('    C: ' + cmd)
+    p.stdin.write(cmd + '\r\n')
+    p.stdin.flush()
+    reply()
+p.wait()
+PY
+
+echo
 say "EHLO before and after STARTTLS on relay1:25 (swaks from the client): no AUTH until TLS"
 c swaks --server relay1.mailrelay.test --port 25 --tls --quit-after HELO "${hide[@]}" 2>&1 | grep -E '^( ?<|<~|<-)' || true
 
