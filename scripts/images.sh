@@ -83,10 +83,24 @@ DOCKERFILE
   say "built $tag (recipe $recipe)"
 }
 
+# The artifact role builds in throwaway containers from debian:<codename> by default
+# (mailrelay_artifact_build_images). Without a registry there is no such image: the systemd image
+# of the same release stands in for it (it is a debootstrap of that release, with Python). An
+# existing debian:<codename> (pulled from a registry) is left alone.
+tag_build_image() {
+  local suite=${SUITE[$1]} tag="$IMAGE_REPO:$1" owner
+  owner=$(docker image inspect -f '{{ index .Config.Labels "org.mailrelay.recipe" }}' "debian:$suite" 2>/dev/null || echo absent)
+  if [ "$owner" = absent ] || [ -n "$owner" ]; then
+    docker tag "$tag" "debian:$suite"
+    say "debian:$suite -> $tag (build image for mailrelay.sendmail.artifact)"
+  fi
+}
+
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(12 13)
 "$here/docker-engine.sh"
 for v in "${versions[@]}"; do
   [ -n "${SUITE[$v]:-}" ] || { echo "ERROR: unknown Debian version '$v' (known: ${!SUITE[*]})" >&2; exit 2; }
   build_one "$v"
+  tag_build_image "$v"
 done

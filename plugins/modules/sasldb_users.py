@@ -34,7 +34,9 @@ attributes:
       - Not with O(update_password=always), which resets every password on every run.
 options:
   users:
-    description: The users to manage. Users in the sasldb that are not listed are left alone.
+    description:
+      - The users to manage. Users in the sasldb that are not listed are left alone, unless
+        O(exclusive) is set.
     type: list
     elements: dict
     required: true
@@ -54,6 +56,13 @@ options:
         type: str
         choices: [present, absent]
         default: present
+  exclusive:
+    description:
+      - Delete every user of the sasldb that O(users) does not list (with the realm it would get),
+        so that the list is the whole truth and a user removed from it can no longer log in.
+    type: bool
+    default: false
+    version_added: 0.2.0
   realm:
     description:
       - Default realm. sendmail looks users up as C(name@realm) with the realm it is given by
@@ -209,6 +218,7 @@ def main():
                 state=dict(type='str', choices=['present', 'absent'], default='present'),
             )),
             realm=dict(type='str', required=True),
+            exclusive=dict(type='bool', default=False),
             path=dict(type='path', default='/etc/sasldb2'),
             app_name=dict(type='str', default='Sendmail'),
             update_password=dict(type='str', choices=['on_change', 'on_create', 'always'], default='on_change'),
@@ -255,6 +265,14 @@ def main():
             updated.append(key)
         if plan and plan[-1][3] == key or params['update_password'] != 'on_create':
             known[key] = wanted  # on_create keeps no hash for a password it did not set
+
+    if params['exclusive']:
+        listed = set('%s@%s' % (u['name'], u.get('realm') or params['realm']) for u in params['users'])
+        for key in sorted(set(before) - listed):
+            name, _sep, realm = key.rpartition('@')
+            known.pop(key, None)
+            plan.append(('delete', {'name': name}, realm, key))
+            deleted.append(key)
 
     after = sorted((set(before) | set(created)) - set(deleted))
     changed = bool(plan)

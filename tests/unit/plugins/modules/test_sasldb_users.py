@@ -178,3 +178,22 @@ def test_missing_tools_fail_cleanly(run_module, tools, tmp_path):
     rc, result, out = run_module(sasldb_users, args(tools, ALICE_BOB, saslpasswd2=str(tmp_path / 'none')))
     assert rc == 1
     assert 'saslpasswd2 not found' in result['msg']
+
+
+@pytest.mark.parametrize('exclusive, expect_left', [
+    (True, {'alice@relay1.example.org'}),
+    (False, {'alice@relay1.example.org', 'bob@relay1.example.org'}),
+])
+def test_exclusive_removes_users_no_longer_listed(run_module, tools, exclusive, expect_left):
+    run_module(sasldb_users, args(tools, ALICE_BOB))
+    only_alice = ALICE_BOB[:1]
+    rc, result, out = run_module(sasldb_users, args(tools, only_alice, exclusive=exclusive), check_mode=True)
+    assert rc == 0 and result['changed'] is exclusive
+    assert set(db(tools)) == {'alice@relay1.example.org', 'bob@relay1.example.org'}  # check mode touched nothing
+    rc, result, out = run_module(sasldb_users, args(tools, only_alice, exclusive=exclusive))
+    assert rc == 0 and result['changed'] is exclusive
+    assert result['deleted'] == (['bob@relay1.example.org'] if exclusive else [])
+    assert set(db(tools)) == expect_left
+    assert 'bob-secret' not in out and 'alice-secret' not in out
+    rc, result, out = run_module(sasldb_users, args(tools, only_alice, exclusive=exclusive))
+    assert rc == 0 and result['changed'] is False
