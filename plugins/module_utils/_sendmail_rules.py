@@ -1555,6 +1555,11 @@ def _check_authinfo(get, problems, tls, smart_host, access):
     for key, value in access:
         if key.lower().startswith('tls_srv:') and re.match(r'^(VERIFY|ENCR:)', value, re.IGNORECASE) and tls:
             verified.add(key.split(':', 1)[1].strip('[]').rstrip('.').lower())
+    if tls:
+        # with TLS on, the role itself requires every AuthInfo host (and the smart host) to show a
+        # certificate that verifies and names it (TLS_Srv:<host> VERIFY+CN:<host>): see tls_srv_entry
+        verified.update(str(e.get('host') or '').strip().strip('[]').rstrip('.').lower()
+                        for e in entries if isinstance(e, dict))
     for index, entry in enumerate(entries):
         label = 'entry %d' % (index + 1)
         if not isinstance(entry, dict) or not all(k in entry for k in ('host', 'user', 'password')):
@@ -1579,8 +1584,8 @@ def _check_authinfo(get, problems, tls, smart_host, access):
                              % (label, _quote(host_text)),
                              'a man in the middle can strip STARTTLS and read the password (sendmail as a '
                              'client does not refuse PLAIN or LOGIN without TLS)',
-                             'make it the smart host with sendmail_config_smart_host_tls_verify: true, or add '
-                             '{key: "TLS_Srv:%s", value: VERIFY} to sendmail_config_access' % host_text.strip('[]'),
+                             'keep sendmail_config_tls: true (the role then requires every AuthInfo host to show a '
+                             'certificate that verifies and names it), or offer it no clear-text mechanism',
                              risk='authinfo:password_without_tls')
         for field in ('user', 'authid', 'realm'):
             if field not in entry or (field != 'user' and entry[field] in (None, '')):
