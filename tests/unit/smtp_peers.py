@@ -391,20 +391,21 @@ class RuleServer:
     - data_mode says how DATA ends: 'strict' (only CRLF . CRLF; a bare LF is data), 'bare_lf'
       (like sendmail before 8.18: a line of "." ends it, whatever ends the line) or
       'reject_bare_lf' (like sendmail 8.18 and the CVE-2023-51765 fixes: 421 on a bare LF).
-    - tls_context offers STARTTLS with that context.
+    - tls_context offers STARTTLS with that context; implicit_tls_context starts every session in TLS.
 
     Records every command line per session (`commands`, a list of (session, line)) and every
     message body it accepted (`messages`).
     """
 
     def __init__(self, mail=None, rcpt=None, hang_up=None, data_mode='strict', tls_context=None, host='127.0.0.1',
-                 name='relay.test'):
+                 name='relay.test', implicit_tls_context=None):
         assert data_mode in DATA_MODES
         self.mail = mail or (lambda sender: '250 2.1.0 <%s>... Sender ok' % sender)
         self.rcpt = rcpt or self.default_rcpt
         self.hang_up = hang_up or (lambda session, line: False)
         self.data_mode = data_mode
         self.tls_context = tls_context
+        self.implicit_tls_context = implicit_tls_context
         self.name = name
         self.commands = []
         self.messages = []
@@ -451,6 +452,8 @@ class RuleServer:
         conn.settimeout(5)
         peer = _Peer(conn)
         try:
+            if self.implicit_tls_context is not None:
+                peer.start_tls(self.implicit_tls_context)
             self._converse(peer, number)
         except (OSError, ssl.SSLError) as exc:
             self.errors.append(exc)
