@@ -16,7 +16,7 @@ description:
     a plain outside address, the null sender, the relay's own domain and address as sender, the
     percent hack, UUCP bang paths, RFC 821 source routes, quoted local parts, address literals,
     trailing dots, a second C(@), upper and mixed case. The list, with what each trick tries, is
-    in C(docs/smtp-checks.md) and in RV(phases.clear.tricks).
+    in C(docs/smtp-checks.md); RV(phases.clear) returns each with its replies.
   - Every trick is one C(MAIL FROM) and one C(RCPT TO), then C(RSET). It never sends C(DATA), so
     no message is ever sent, and never authenticates.
   - A trick is V(accepted) when C(RCPT) gets a 2xx reply, V(refused) on a 4xx or 5xx reply to
@@ -26,7 +26,7 @@ description:
     again inside TLS, because a relay may decide differently in the two.
   - It uses one session per phase, with C(RSET) between tricks. When the server hangs up (for
     example after too many refused recipients) it opens a new session, tries the interrupted trick
-    once more and says so in RV(phases.clear.notes).
+    once more and says so in the C(notes) of RV(phases.clear) or RV(phases.tls).
   - With O(expect_denied) (the default) it is a check that fails when any outside recipient is
     accepted or any trick stays inconclusive, and still returns everything it saw.
 extends_documentation_fragment:
@@ -81,7 +81,7 @@ options:
     choices: [clear, tls]
   tricks:
     description:
-      - Run only these tricks (ids as in RV(phases.clear.tricks)). Default is all.
+      - Run only these tricks (the C(id) of each trick in RV(phases.clear)). Default is all.
     type: list
     elements: str
     choices:
@@ -455,7 +455,7 @@ class RelayCheck:
                 if trick['verdict'] == 'accepted':
                     failures.append('relay trick %s (%s): RCPT TO:<%s> from <%s> accepted: %s %s' % (
                         trick['id'], phase, trick['rcpt_to'], trick['mail_from'], trick['rcpt']['code'],
-                        trick['rcpt']['text'].split('\n')[0]))
+                        trick['rcpt']['text'].split('\n', 1)[0]))
                 elif trick['verdict'] == 'inconclusive':
                     failures.append('relay trick %s (%s) inconclusive: %s' % (trick['id'], phase, trick['error']))
         return failures

@@ -264,7 +264,7 @@ def run_check(params):
 def _summary(reply):
     if not reply:
         return 'nothing'
-    return '%s %s' % (reply['code'], (reply['text'] or '').split('\n')[0])
+    return '%s %s' % (reply['code'], (reply['text'] or '').split('\n', 1)[0])
 
 
 def _summarise(result):

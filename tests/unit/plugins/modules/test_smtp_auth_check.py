@@ -184,7 +184,7 @@ def test_server_hangs_up_during_auth(scripted_server, tls_material):
         ('expect', b'QUIT'), ('send', b'221 bye\r\n')])
     # the first session (looking) is fine; the AUTH session finds nobody listening any more
     result, failure, _warnings = check(defaults(peer.params(tls='none', username=USER, password=PASSWORD,
-                                                                     auth_requires_verified_tls=False)))
+                                                            auth_requires_verified_tls=False)))
     assert result['auth_offered'] == ['PLAIN']
     assert failure.startswith('cannot connect to 127.0.0.1:%d' % peer.port)
 
@@ -194,7 +194,7 @@ def test_server_drops_connection_after_auth_command(scripted_server):
         ('send', b'220 relay.test ESMTP\r\n'), ('expect', b'EHLO'), ('send', b'250-relay.test\r\n250 AUTH LOGIN\r\n'),
         ('expect', b'AUTH LOGIN'), ('close',)])
     runner = smtp_auth_check.AuthCheck(defaults(peer.params(tls='none', username=USER, password=PASSWORD,
-                                                                 auth_requires_verified_tls=False)))
+                                                                auth_requires_verified_tls=False)))
     runner.result['auth_offered'] = ['LOGIN']
     runner.try_mechanism('LOGIN')
     entry = runner.result['auth']['LOGIN']
@@ -297,7 +297,7 @@ def test_server_goes_silent_after_auth(scripted_server):
         ('send', b'220 relay.test ESMTP\r\n'), ('expect', b'EHLO'), ('send', b'250-relay.test\r\n250 AUTH CRAM-MD5\r\n'),
         ('expect', b'AUTH CRAM-MD5'), ('silence', 2)])
     runner = smtp_auth_check.AuthCheck(defaults(peer.params(tls='none', timeout=0.3, username=USER, password=PASSWORD,
-                                                                 auth_requires_verified_tls=False)))
+                                                                auth_requires_verified_tls=False)))
     runner.try_mechanism('CRAM-MD5')
     assert runner.result['auth']['CRAM-MD5']['error'] == (
         'timed out after 0.3s waiting for the server at 127.0.0.1:%d (auth CRAM-MD5)' % peer.port)
