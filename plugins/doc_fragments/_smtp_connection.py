@@ -18,6 +18,7 @@ options:
       - Name or address of the SMTP server.
       - The module runs on the managed host, so C(127.0.0.1) is the relay itself when the task
         runs on the relay. Use C(delegate_to) to probe it from elsewhere.
+      - An IPv6 address may be given as it is (V(2001:db8::25)) or in brackets (V([2001:db8::25])).
     type: str
     default: 127.0.0.1
   port:

@@ -288,6 +288,15 @@ def ip_literal(address):
     return '[%s]' % parsed
 
 
+def unbracket(host):
+    """An IPv6 address as written in a URL or an address literal ([2001:db8::25], [IPv6:::1]) without the brackets."""
+    if isinstance(host, str) and host.startswith('[') and host.endswith(']'):
+        host = host[1:-1]
+        if host[:5].upper() == 'IPV6:':
+            host = host[5:]
+    return host
+
+
 def host_port(host, port):
     """host:port, with brackets around an IPv6 address."""
     return '[%s]:%s' % (host, port) if ':' in str(host) else '%s:%s' % (host, port)
@@ -579,7 +588,7 @@ class ConnectionOptions:
     def __init__(self, host='127.0.0.1', port=25, tls='starttls', ehlo_name=None, timeout=10.0,
                  source_address=None, tls_server_name=None, ca_file=None, validate_certs=False,
                  tls_check_hostname=True, client_max_tls_version=None, always_verify=False):
-        self.host = host
+        self.host = unbracket(host)
         self.port = port
         self.tls = tls
         self.ehlo_name = ehlo_name or socket.gethostname() or 'localhost'

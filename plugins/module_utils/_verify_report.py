@@ -90,6 +90,8 @@ class Probe:
             self.kind = _text(data.get('error_kind')) or 'module_error'
             self.message = _first_line(data.get('msg') or data.get('module_stderr') or data.get('exception')
                                        or 'failed without a message', 400)
+            if data.get('msg') and data.get('module_stderr'):  # "deserialization failed": stderr says why
+                self.message += ' (stderr: %s)' % _first_line(data['module_stderr'], 200)
             self.hint = _text(data.get('hint')) or None
             if self.kind == 'module_error' and not self.hint:
                 self.hint = ('the probe module itself failed on the probe host: read its message; check that the '

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp import Reply, host_port, ip_literal
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp import Reply, host_port, ip_literal, unbracket
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_relay import (
     TRICK_IDS,
     TrickContext,
@@ -100,6 +100,17 @@ def test_ip_literal(address, literal):
 def test_ip_literal_refuses_names(address):
     with pytest.raises(ValueError):
         ip_literal(address)
+
+
+@pytest.mark.parametrize('host, unbracketed', [
+    ('[::1]', '::1'),
+    ('[IPv6:2001:db8::25]', '2001:db8::25'),
+    ('[192.0.2.25]', '192.0.2.25'),
+    ('relay.example.org', 'relay.example.org'),
+    ('::1', '::1'),
+])
+def test_unbracket(host, unbracketed):
+    assert unbracket(host) == unbracketed
 
 
 @pytest.mark.parametrize('host, port, text', [

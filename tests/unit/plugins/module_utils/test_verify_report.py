@@ -135,6 +135,11 @@ CASES = [
     ('ehlo crashed', [_set('ehlo', {'failed': False, 'module_stderr': 'Traceback (most recent call last):\n...',
                                     'exception': 'x', 'rc': 1})],
      {'ehlo': 'failed'}, ['Traceback (most recent call last): (module_error)']),
+    ('no Python on the probe host', [_set('ehlo', {'failed': False, 'msg': 'Module result deserialization failed: '
+                                                   'No start of json char found', 'rc': 127,
+                                                   'module_stderr': 'pyenv: python3.13: command not found\n'})],
+     {'ehlo': 'failed'}, ['deserialization failed: No start of json char found (stderr: pyenv: python3.13: command '
+                          'not found) (module_error)']),
     ('starttls not offered', [_set('ehlo', failed('tls_handshake', 'server at 192.0.2.25:25 does not offer STARTTLS',
                                                   'sendmail offers it only when', banner_code=220,
                                                   ehlo_greeting='relay Hello', starttls_offered=False,

@@ -190,6 +190,10 @@ def test_ipv6_loopback(rule_server):
     assert 'C: RCPT TO:<relay-probe%example.com@[IPv6:::1]>' in result['transcript']
     assert '-- connected to [::1]:%d from ::1' % server.port in result['transcript']
     assert result['client_is_relay_host'] is True and 'relay probe ran from ::1' in warnings[0]
+    # the address as a literal works too
+    for host in ('[::1]', '[IPv6:::1]'):
+        result, failure, _warnings = run(server, host=host, tricks=['plain'])
+        assert failure is None and result['server_address'] == '::1', (host, failure)
 
 
 def test_implicit_tls_runs_only_the_tls_phase(rule_server, tls_material):
