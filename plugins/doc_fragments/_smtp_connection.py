@@ -18,6 +18,7 @@ options:
       - Name or address of the SMTP server.
       - The module runs on the managed host, so C(127.0.0.1) is the relay itself when the task
         runs on the relay. Use C(delegate_to) to probe it from elsewhere.
+      - An IPv6 address may be given as it is (V(2001:db8::25)) or in brackets (V([2001:db8::25])).
     type: str
     default: 127.0.0.1
   port:
@@ -60,6 +61,8 @@ options:
       - PEM file with the CA certificates the server certificate must chain to.
       - When set, the result says in C(tls.verified) whether it did; whether that is fatal is
         O(validate_certs).
+      - M(mailrelay.sendmail.smtp_auth_check) sends credentials only when the certificate verified
+        against it (or against the system trust store when it is not set) and named the server.
     type: path
   validate_certs:
     description:
@@ -72,6 +75,8 @@ options:
   tls_check_hostname:
     description:
       - When the certificate is verified, also require that it names O(tls_server_name) (or O(host)).
+      - V(false) counts as "not verified" for M(mailrelay.sendmail.smtp_auth_check), which then
+        sends no credentials.
     type: bool
     default: true
 """

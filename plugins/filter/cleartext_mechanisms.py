@@ -7,58 +7,65 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: cleartext_mechanisms
-short_description: The SASL mechanisms in a list that send the password in clear
+short_description: The SASL mechanisms of a list that send the password in clear
 version_added: 0.1.0
-author:
-  - mailrelay.sendmail contributors
+author: mailrelay.sendmail developers (!UNKNOWN)
 description:
-  - Returns the members of the list that send the password itself over the connection -
-    V(PLAIN) and V(LOGIN) (base64 is an encoding, not encryption). Case does not matter; the
-    members come back as given, in their order.
-  - A string is read the way sendmail reads C(AuthMechanisms) - words separated by spaces or commas.
-positional: _input
+  - Returns the members of a list of SASL mechanism names whose exchange carries the password
+    itself (base64 is no protection) - V(PLAIN) and V(LOGIN). Such mechanisms must only be offered
+    and used inside TLS.
+  - Names are compared case-insensitively and returned upper-cased, in the order given, each once.
 options:
   _input:
-    description: SASL mechanism names.
-    type: list
-    elements: str
+    description:
+      - Mechanism names, as a list, or as one string separated by blanks (as sendmail's
+        C(AuthMechanisms) option writes them).
+    type: raw
     required: true
+positional: _input
 seealso:
-  - plugin: mailrelay.sendmail.sendmail_listeners
+  - plugin: mailrelay.sendmail.verify_listener_report
     plugin_type: filter
+  - module: mailrelay.sendmail.smtp_ehlo_info
 """
 
 EXAMPLES = r"""
 ---
-- name: Refuse password mechanisms without TLS
+- name: Refuse a listener that offers passwords in clear before TLS
   ansible.builtin.assert:
-    that: sendmail_config_auth_mechanisms | mailrelay.sendmail.cleartext_mechanisms | length == 0 or sendmail_config_tls
+    that: ehlo.auth_before_tls | mailrelay.sendmail.cleartext_mechanisms | length == 0
+    fail_msg: "{{ ehlo.auth_before_tls | mailrelay.sendmail.cleartext_mechanisms | join(' and ') }} offered in clear"
+
+- name: The same from the AuthMechanisms line of sendmail.cf
+  ansible.builtin.debug:
+    msg: "{{ 'DIGEST-MD5 CRAM-MD5 login plain' | mailrelay.sendmail.cleartext_mechanisms }}"  # ['LOGIN', 'PLAIN']
 """
 
 RETURN = r"""
 _value:
-  description: The clear-text mechanisms among the input.
+  description: The mechanisms that send the password in clear, upper-cased.
   type: list
   elements: str
-  sample: [LOGIN, PLAIN]
 """
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailrelay.sendmail.plugins.module_utils._sendmail_rules import (
-    cleartext_mechanisms,
-)
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_sasl import cleartext_mechanisms
 
 
 def cleartext_mechanisms_filter(mechanisms):
-    if not isinstance(mechanisms, (list, tuple, str)):
-        raise AnsibleFilterError('mailrelay.sendmail.cleartext_mechanisms: the input must be a list of mechanism '
-                                 'names, not %s' % type(mechanisms).__name__)
+    if mechanisms is None:
+        return []
+    if isinstance(mechanisms, str):
+        mechanisms = mechanisms.split()
+    if not isinstance(mechanisms, (list, tuple)):
+        raise AnsibleFilterError('mailrelay.sendmail.cleartext_mechanisms wants a list of mechanism names or a '
+                                 'string of them; got %s' % type(mechanisms).__name__)
     return cleartext_mechanisms(mechanisms)
 
 
-class FilterModule(object):
-    """SASL mechanism filter"""
+class FilterModule:
+    """Which SASL mechanisms send the password in clear."""
 
     def filters(self):
         return {'cleartext_mechanisms': cleartext_mechanisms_filter}

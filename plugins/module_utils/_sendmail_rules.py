@@ -27,11 +27,13 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_sasl import CLEARTEXT_MECHANISMS
+
 # --------------------------------------------------------------------------------------------
 # Constants
 
-#: SASL mechanisms that send the password itself (base64 is not encryption).
-CLEARTEXT_MECHANISMS = ('LOGIN', 'PLAIN')
+#: SASL mechanisms that send the password itself (base64 is not encryption): defined once, in
+#: _smtp_sasl (CLEARTEXT_MECHANISMS, imported above).
 
 #: DaemonPortOptions M= letters sendmail knows for a server socket (sendmail.h, d_flags).
 #: Lower case requires something, upper case turns something off.

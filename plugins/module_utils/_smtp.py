@@ -5,11 +5,12 @@
 
 # PRIVATE to the mailrelay.sendmail collection: may change without notice.
 #
-# What smtp_ehlo_info and smtp_auth_check share: pure functions that parse SMTP replies
-# (RFC 5321 4.2), EHLO keywords (RFC 1869 / 5321 4.1.1.1) and AUTH advertisements
-# (RFC 4954, and the pre-standard "AUTH=" form), a thin blocking SMTP client over
-# socket + ssl with a deadline on every read, and the session that both modules open:
-# banner, EHLO, STARTTLS (RFC 3207) or implicit TLS (RFC 8314), EHLO again.
+# What the SMTP probe modules share: pure functions that parse SMTP replies (RFC 5321 4.2),
+# EHLO keywords (RFC 1869 / 5321 4.1.1.1) and AUTH advertisements (RFC 4954, and the
+# pre-standard "AUTH=" form), a thin blocking SMTP client over socket + ssl with a deadline
+# on every read, the session every probe opens (banner, EHLO, STARTTLS (RFC 3207) or
+# implicit TLS (RFC 8314), EHLO again), the rule for when credentials may be sent, and the
+# classification of failures (error_kind, hint) that every probe returns.
 
 from __future__ import annotations
 
@@ -56,18 +57,31 @@ _KEYWORD = re.compile(r'^[A-Za-z0-9][A-Za-z0-9-]*$')
 # ---------------------------------------------------------------------------------------
 # errors
 
-class SMTPError(Exception):
-    """Anything that ends a session early. `step` names where (connect, banner, ehlo, ...)."""
+# What went wrong, in words a report can act on. Every probe module returns one of these as
+# error_kind when it fails, with a hint that says what to do.
+ERROR_KINDS = ('connection_refused', 'timeout', 'dns', 'tls_handshake', 'tls_verify', 'protocol',
+               'no_credentials', 'credentials_withheld', 'expectation')
 
-    def __init__(self, step, message, reply=None):
+
+class SMTPError(Exception):
+    """Anything that ends a session early. `step` names where (connect, banner, ehlo, ...).
+
+    `kind` is one of ERROR_KINDS; subclasses set their own.
+    """
+
+    kind = 'protocol'
+
+    def __init__(self, step, message, reply=None, kind=None):
         super().__init__(message)
         self.step = step
         self.message = message
         self.reply = reply
+        if kind is not None:
+            self.kind = kind
 
 
 class SMTPTimeout(SMTPError):
-    pass
+    kind = 'timeout'
 
 
 class SMTPConnectionClosed(SMTPError):
@@ -81,13 +95,13 @@ class SMTPProtocolError(SMTPError):
 class TLSHandshakeError(SMTPError):
     """The TLS handshake failed; verify_error is set when only certificate verification failed."""
 
-    def __init__(self, step, message, verify_error=None):
-        super().__init__(step, message)
+    def __init__(self, step, message, verify_error=None, kind=None):
+        super().__init__(step, message, kind=kind or ('tls_verify' if verify_error is not None else 'tls_handshake'))
         self.verify_error = verify_error
 
 
 class STARTTLSNotOffered(SMTPError):
-    pass
+    kind = 'tls_handshake'
 
 
 # ---------------------------------------------------------------------------------------
@@ -255,6 +269,39 @@ def classify_relay(mail, rcpt):
     return 'inconclusive'
 
 
+def ip_literal(address):
+    """The RFC 5321 4.1.3 address literal of an IP address: [192.0.2.1] or [IPv6:2001:db8::1].
+
+    Brackets and an IPv6: tag already present are accepted; a zone (%eth0) is dropped.
+    Raise ValueError when it is not an IP address.
+    """
+    text = address.strip()
+    if text.startswith('[') and text.endswith(']'):
+        text = text[1:-1]
+    if text[:5].upper() == 'IPV6:':
+        text = text[5:]
+    parsed = ipaddress.ip_address(text.split('%')[0])
+    if parsed.version == 6:
+        if parsed.ipv4_mapped:
+            return '[%s]' % parsed.ipv4_mapped
+        return '[IPv6:%s]' % parsed.compressed
+    return '[%s]' % parsed
+
+
+def unbracket(host):
+    """An IPv6 address as written in a URL or an address literal ([2001:db8::25], [IPv6:::1]) without the brackets."""
+    if isinstance(host, str) and host.startswith('[') and host.endswith(']'):
+        host = host[1:-1]
+        if host[:5].upper() == 'IPV6:':
+            host = host[5:]
+    return host
+
+
+def host_port(host, port):
+    """host:port, with brackets around an IPv6 address."""
+    return '[%s]:%s' % (host, port) if ':' in str(host) else '%s:%s' % (host, port)
+
+
 def is_relay_host_address(local, peer):
     """True when the client address is one sendmail trusts by default: loopback or the server's own."""
     if not local:
@@ -307,7 +354,7 @@ def tls_context(verify, ca_file=None, check_hostname=True, max_version=None):
             else:
                 context.load_default_certs()
         except (OSError, ssl.SSLError) as exc:
-            raise SMTPError('tls_setup', 'cannot load CA certificates from %s: %s' % (ca_file, exc))
+            raise SMTPError('tls_setup', 'cannot load CA certificates from %s: %s' % (ca_file, exc), kind='tls_verify')
     else:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -372,7 +419,7 @@ class SMTPClient:
 
     @property
     def where(self):
-        return '%s:%s' % (self.host, self.port)
+        return host_port(self.host, self.port)
 
     @property
     def local_address(self):
@@ -388,11 +435,15 @@ class SMTPClient:
             self.sock = socket.create_connection((self.host, self.port), self.timeout, source_address=source)
         except socket.timeout:
             raise SMTPTimeout('connect', 'timed out after %gs connecting to %s' % (self.timeout, self.where))
+        except socket.gaierror as exc:
+            raise SMTPError('connect', 'cannot connect to %s: %s does not resolve (%s)'
+                            % (self.where, self.host, exc.strerror or exc), kind='dns')
         except OSError as exc:
             detail = exc.strerror or str(exc)
             if source and exc.errno == errno.EADDRNOTAVAIL:
                 detail += ' (source_address %s is not an address of this host)' % self.source_address
-            raise SMTPError('connect', 'cannot connect to %s: %s' % (self.where, detail))
+            # refused, unreachable, no route: nothing accepted the connection
+            raise SMTPError('connect', 'cannot connect to %s: %s' % (self.where, detail), kind='connection_refused')
         self.note('connected to %s from %s' % (self.where, self.local_address))
 
     def note(self, text):
@@ -463,6 +514,19 @@ class SMTPClient:
             raise SMTPConnectionClosed(step, 'server at %s closed the connection before %s: %s'
                                        % (self.where, step, getattr(exc, 'strerror', None) or exc))
 
+    @_breaks_session
+    def send_raw(self, data, step, shown):
+        """Send bytes as they are (a message body); `shown` is what the transcript says instead."""
+        self.transcript.append('C: ' + shown)
+        self.sock.settimeout(self.timeout)
+        try:
+            self.sock.sendall(data)
+        except socket.timeout:
+            raise SMTPTimeout(step, 'timed out after %gs sending to %s (%s)' % (self.timeout, self.where, step))
+        except OSError as exc:
+            raise SMTPConnectionClosed(step, 'server at %s closed the connection before %s: %s'
+                                       % (self.where, step, getattr(exc, 'strerror', None) or exc))
+
     def command(self, line, step, shown=None):
         self.send_line(line, step, shown)
         return self.read_reply(step)
@@ -479,7 +543,8 @@ class SMTPClient:
             reason = exc.verify_message or exc.reason or str(exc)
             raise TLSHandshakeError(step, 'certificate of %s did not verify: %s' % (self.where, reason), verify_error=reason)
         except socket.timeout:
-            raise TLSHandshakeError(step, 'TLS handshake with %s timed out after %gs' % (self.where, self.timeout))
+            raise TLSHandshakeError(step, 'TLS handshake with %s timed out after %gs' % (self.where, self.timeout),
+                                    kind='timeout')
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError) as exc:
             raise TLSHandshakeError(step, 'server at %s closed the connection during the TLS handshake (%s)'
                                     % (self.where, getattr(exc, 'reason', None) or exc.__class__.__name__))
@@ -522,8 +587,8 @@ class ConnectionOptions:
 
     def __init__(self, host='127.0.0.1', port=25, tls='starttls', ehlo_name=None, timeout=10.0,
                  source_address=None, tls_server_name=None, ca_file=None, validate_certs=False,
-                 tls_check_hostname=True, client_max_tls_version=None):
-        self.host = host
+                 tls_check_hostname=True, client_max_tls_version=None, always_verify=False):
+        self.host = unbracket(host)
         self.port = port
         self.tls = tls
         self.ehlo_name = ehlo_name or socket.gethostname() or 'localhost'
@@ -534,6 +599,16 @@ class ConnectionOptions:
         self.validate_certs = validate_certs
         self.tls_check_hostname = tls_check_hostname
         self.client_max_tls_version = client_max_tls_version
+        # verify even without ca_file and validate_certs (against the system store), so the
+        # session can tell whether credentials may be sent; a failure is reported, not fatal
+        self.always_verify = always_verify
+
+    def replace(self, **changes):
+        """A copy with some options changed."""
+        copy = ConnectionOptions()
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(changes)
+        return copy
 
     @classmethod
     def from_params(cls, params):
@@ -546,8 +621,17 @@ class ConnectionOptions:
         return self.tls_server_name or self.host
 
     @property
+    def where(self):
+        return host_port(self.host, self.port)
+
+    @property
+    def trust_source(self):
+        """What the certificate is checked against, in words."""
+        return 'the CA in %s' % self.ca_file if self.ca_file else "the probe host's system trust store"
+
+    @property
     def wants_verification(self):
-        return bool(self.ca_file or self.validate_certs)
+        return bool(self.ca_file or self.validate_certs or self.always_verify)
 
 
 def _ms(seconds):
@@ -574,6 +658,8 @@ class Session:
         self.timings = {}
         self.client_address = None
         self.server_address = None
+        # the second look of open_session() after a certificate did not verify: never for credentials
+        self.unverified_retry = False
 
     @property
     def transcript(self):
@@ -620,7 +706,8 @@ class Session:
             raise STARTTLSNotOffered('starttls', 'server at %s does not offer STARTTLS in its EHLO reply' % client.where)
         reply = self._timed('starttls', client.command, 'STARTTLS', 'starttls')
         if reply.code != 220:
-            raise SMTPError('starttls', 'server at %s refused STARTTLS: %s' % (client.where, reply.summary()), reply)
+            raise SMTPError('starttls', 'server at %s refused STARTTLS: %s' % (client.where, reply.summary()), reply,
+                            kind='tls_handshake')
         self._handshake()
         self.extensions_after_tls = self._ehlo('ehlo_after_tls')
 
@@ -689,6 +776,9 @@ def open_session(options, transcript=None):
     and marks tls.verified false with the reason. When options.validate_certs is set, the
     caller still has to fail: a TLSHandshakeError is raised after the second look, with
     session attached as exc.session.
+
+    The second session is unverified: it must never carry credentials. credentials_refusal()
+    says so for it (session.verify is false and tls.verified is false), whatever the options.
     """
     transcript = [] if transcript is None else transcript
     session = Session(options, transcript)
@@ -703,6 +793,7 @@ def open_session(options, transcript=None):
         transcript.append('-- certificate did not verify (%s); connecting again without verification to see it'
                           % exc.verify_error)
         second = Session(options, transcript, verify=False)
+        second.unverified_retry = True
         try:
             second.open()
         except SMTPError as again:
@@ -719,6 +810,82 @@ def open_session(options, transcript=None):
     except SMTPError as exc:
         exc.session = session
         raise
+
+
+# ---------------------------------------------------------------------------------------
+# when credentials may be sent, and what a failure means
+
+def credentials_refusal(session):
+    """Why credentials must not be sent in this session, or None when they may.
+
+    They may only inside TLS whose certificate verified (against ca_file, or the system
+    store without one) and whose name matched tls_server_name or host. The second,
+    unverified look of open_session() always gets a reason here.
+    """
+    options, where, tls = session.options, session.client.where, session.tls
+    if session.unverified_retry:
+        return 'the certificate of %s did not verify against %s: %s' % (
+            where, options.trust_source, tls['verify_error'] or 'unknown reason')
+    if not tls['established']:
+        return 'the session with %s is not encrypted (tls=%s)' % (where, options.tls)
+    if not session.verify or tls['verified'] is not True:
+        return 'the certificate of %s did not verify against %s: %s' % (
+            where, options.trust_source, tls['verify_error'] or 'it was not checked')
+    if not options.tls_check_hostname:
+        return ('the certificate of %s was not checked for the name %s (tls_check_hostname=false)'
+                % (where, options.server_name))
+    return None
+
+
+def failure_hint(kind, options, step=None, reply=None):
+    """What to do about a failure of `kind` (one of ERROR_KINDS) while probing with `options`.
+
+    step and reply are those of the SMTPError, when there is one.
+    """
+    where = options.where
+    if kind == 'dns':
+        return ('%s does not resolve on the probe host: use its address as host, or fix DNS or /etc/hosts there'
+                % options.host)
+    if kind == 'connection_refused':
+        return ('nothing accepted a connection to %s from the probe host: check that sendmail runs and listens on that '
+                'address and port (DaemonPortOptions), that no firewall is in the way, and that source_address is an '
+                'address of the probe host' % where)
+    if kind == 'timeout':
+        return ('%s did not answer within %gs: look for a firewall that drops packets, a greeting pause or a busy '
+                'sendmail (mail log); raise timeout only if the relay is known to be slow' % (where, options.timeout))
+    if kind == 'tls_verify':
+        if step == 'tls_setup':
+            return ('ca_file %s cannot be read on the probe host: copy the PEM certificate of the CA that signed the '
+                    "relay's certificate there" % options.ca_file)
+        return ('give the PEM file of the CA that signed the certificate of %s as ca_file, and make sure the '
+                'certificate names %s (tls_server_name) in its subjectAltName' % (where, options.server_name))
+    if kind == 'tls_handshake':
+        if step == 'starttls':
+            return ('%s does not offer or refuses STARTTLS: sendmail offers it only when it can read its certificate '
+                    'and key (look for STARTTLS errors in the mail log); use tls=none only for a listener that is '
+                    'meant to be clear text' % where)
+        return ('the TLS handshake with %s failed: check that tls=%s matches the listener (implicit for 465, starttls '
+                "otherwise), that sendmail can read its certificate and key, and the relay's TLS version and cipher "
+                'settings' % (where, options.tls))
+    if kind == 'no_credentials':
+        return 'give username and password of an account on the relay (a dedicated probe account is best)'
+    if kind == 'credentials_withheld':
+        return ('credentials are only sent inside TLS whose certificate verified against the CA and the relay name: '
+                'set ca_file to the CA that signed the relay certificate and tls_server_name to a name it carries, '
+                'or fix the certificate (auth_requires_verified_tls=false is an opt-out for labs only)')
+    if kind == 'expectation':
+        return 'the relay answered, but not as expected: see expectation_failures and the transcript'
+    if step == 'banner' and reply is not None:
+        return ('%s refused the session in its greeting: check whether it refuses the probe host (access map, '
+                'connection rate limits) or is overloaded (mail log)' % where)
+    return ('%s did not follow the SMTP dialogue (closed the connection or answered out of turn): see the transcript '
+            "and the relay's mail log" % where)
+
+
+def failure_details(exc, options):
+    """error_kind and hint for an SMTPError raised while probing with `options`."""
+    kind = exc.kind if exc.kind in ERROR_KINDS else 'protocol'
+    return {'error_kind': kind, 'hint': failure_hint(kind, options, exc.step, exc.reply)}
 
 
 # ---------------------------------------------------------------------------------------

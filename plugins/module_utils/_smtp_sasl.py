@@ -19,6 +19,21 @@ import os
 
 MECHANISMS = ('PLAIN', 'LOGIN', 'CRAM-MD5', 'DIGEST-MD5')
 
+# The mechanisms whose exchange carries the password itself (base64 is no protection): they
+# must never be offered or used outside TLS. The one definition; the filter
+# mailrelay.sendmail.cleartext_mechanisms and the verification report use it.
+CLEARTEXT_MECHANISMS = ('LOGIN', 'PLAIN')
+
+
+def cleartext_mechanisms(mechanisms):
+    """The members of `mechanisms` that send the password in clear, upper-cased, in their order, once each."""
+    found = []
+    for mechanism in mechanisms or ():
+        name = str(mechanism).strip().upper()
+        if name in CLEARTEXT_MECHANISMS and name not in found:
+            found.append(name)
+    return found
+
 
 class SASLError(ValueError):
     """The server's challenge cannot be answered (malformed, or asks for something we do not do)."""

@@ -16,6 +16,9 @@ description:
     session after STARTTLS (RFC 3207) or on implicit TLS (RFC 8314), and returns the server's
     reply per mechanism (235 accepted, 535 refused, 538 or 530 encryption or authentication
     required, 504 unknown mechanism, 503 bad sequence, ...).
+  - By default it sends credentials only inside TLS whose certificate verified and named the
+    server (see O(auth_requires_verified_tls)). Anywhere else it sends no C(AUTH) command at all,
+    says why in RV(auth_withheld), and the unauthenticated relay probe still runs.
   - Optionally probes relaying without ever sending a message - C(MAIL FROM) and C(RCPT TO) to an
     outside address, then C(RSET) and C(QUIT), never C(DATA) - once in a session without
     authentication and once after a successful AUTH.
@@ -43,10 +46,26 @@ options:
     type: list
     elements: str
     choices: [PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5]
+  auth_requires_verified_tls:
+    description:
+      - The safety default. V(true) - credentials are sent only inside a TLS session whose
+        certificate verified against O(ca_file) (or the system trust store when O(ca_file) is not
+        set) and matched O(tls_server_name) (or O(host)). With O(tls=none), a certificate that
+        does not verify, or O(tls_check_hostname=false), no C(AUTH) command and no credential byte
+        is sent; every mechanism gets C(success=false) and an C(error) that starts with C(not sent),
+        followed by the reason, and RV(auth_withheld) holds the reason.
+      - When a certificate does not verify, the module looks at it again in a second, unverified
+        session to report it. That session never carries credentials, whatever this option says.
+      - V(false) is an explicit opt-out for labs (a test server with a throwaway certificate, or
+        clear text). Never use it against a relay reached over a network you do not control.
+    type: bool
+    default: true
   expect_success:
     description:
       - V(true) - every mechanism tried must be accepted (235). V(false) - none may be.
       - Not set - report only.
+      - Credentials withheld (see O(auth_requires_verified_tls)) fail either expectation, because
+        nothing was shown.
     type: bool
   relay_probe:
     description:
@@ -82,9 +101,10 @@ notes:
     about outside clients. Run the task on another host (C(delegate_to) a client) or bind a
     O(source_address) the relay does not consider its own. The module warns when the client
     address is loopback or the server's own.
-  - O(tls=none) sends the credentials in clear text; it exists for tests. Sendmail with
-    C(AuthOptions=p) (C(confAUTH_OPTIONS) containing C(p)) offers no plain-text mechanism there, and
-    the module warns.
+  - O(tls=none) never carries credentials unless O(auth_requires_verified_tls=false); then they go
+    in clear text, which exists for tests. Sendmail with C(AuthOptions=p) (C(confAUTH_OPTIONS)
+    containing C(p)) offers no plain-text mechanism there, and the module warns.
+  - On failure, RV(error_kind) says what kind of failure it was and RV(hint) what to do.
   - DIGEST-MD5 uses the first realm the server offers, C(digest-uri) C(smtp/<tls_server_name or host>),
     and checks the server's C(rspauth); a server that cannot prove it knows the password is refused.
 seealso:
@@ -105,6 +125,7 @@ EXAMPLES = r"""
   mailrelay.sendmail.smtp_auth_check:
     host: relay.example.org
     port: 587
+    ca_file: /etc/ssl/certs/relay-ca.pem
     username: relayuser
     password: "{{ relay_password }}"
     mechanisms: [PLAIN, LOGIN]
@@ -115,6 +136,7 @@ EXAMPLES = r"""
   mailrelay.sendmail.smtp_auth_check:
     host: relay.example.org
     port: 587
+    ca_file: /etc/ssl/certs/relay-ca.pem
     username: relayuser
     password: not-the-password
     expect_success: false
@@ -137,6 +159,15 @@ EXAMPLES = r"""
     source_address: 192.0.2.99
     relay_probe: true
   register: relay_probe
+
+- name: Lab only - log in to a test server with a self-signed certificate
+  mailrelay.sendmail.smtp_auth_check:
+    host: 127.0.0.1
+    port: 587
+    username: testuser
+    password: test-password
+    auth_requires_verified_tls: false
+    expect_success: true
 
 - name: Show both RCPT answers
   ansible.builtin.debug:
@@ -205,6 +236,13 @@ auth:
       description: Why the exchange broke off (connection closed, timeout, a challenge that could not be answered).
       returned: always
       type: str
+auth_withheld:
+  description:
+    - Why no credentials were sent, when O(auth_requires_verified_tls) withheld them. Null when
+      they were sent or none were given.
+  returned: always
+  type: str
+  sample: "the session with 192.0.2.25:25 is not encrypted (tls=none)"
 auth_succeeded:
   description: Mechanisms the server accepted, in the order tried.
   returned: always
@@ -275,6 +313,22 @@ expectation_failures:
   returned: always
   type: list
   elements: str
+error_kind:
+  description:
+    - What kind of failure made the module fail; null when it succeeded.
+    - V(connection_refused) (nothing accepted the connection), V(timeout), V(dns) (the host does
+      not resolve), V(tls_handshake), V(tls_verify) (the certificate did not verify, or O(ca_file)
+      cannot be read), V(protocol) (the server refused the session or broke the dialogue),
+      V(no_credentials) (an AUTH expectation without O(username)), V(credentials_withheld)
+      (an AUTH expectation, but O(auth_requires_verified_tls) kept the credentials back),
+      V(expectation) (the server answered, but not as expected).
+  returned: always
+  type: str
+  sample: credentials_withheld
+hint:
+  description: What to do about the failure, in one sentence; null when the module succeeded.
+  returned: always
+  type: str
 transcript:
   description:
     - All sessions, C(C:) for the client, C(S:) for the server, C(--) for notes. Credentials,
@@ -291,15 +345,20 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp import (
     SUPPORTED_MECHANISMS,
     ConnectionOptions,
     SMTPError,
+    TLSHandshakeError,
     authenticate,
     auth_mechanisms,
     classify_relay,
+    credentials_refusal,
     empty_tls_info,
+    failure_details,
+    failure_hint,
     format_list,
     is_relay_host_address,
     open_session,
     relay_transaction,
 )
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_sasl import cleartext_mechanisms
 
 
 def argument_spec():
@@ -308,6 +367,7 @@ def argument_spec():
         username=dict(type='str'),
         password=dict(type='str', no_log=True),
         mechanisms=dict(type='list', elements='str', choices=list(SUPPORTED_MECHANISMS)),
+        auth_requires_verified_tls=dict(type='bool', default=True),
         expect_success=dict(type='bool'),
         relay_probe=dict(type='bool', default=False),
         mail_from=dict(type='str', default=''),
@@ -351,7 +411,12 @@ class AuthCheck:
 
     def __init__(self, params):
         self.params = params
+        self.has_credentials = params.get('username') is not None
+        # the safety default: None (not given) counts as true
+        self.require_verified = params.get('auth_requires_verified_tls') is not False
         self.options = ConnectionOptions.from_params(params)
+        # verify every session that may carry credentials, even without ca_file (system store)
+        self.options.always_verify = self.require_verified and self.has_credentials and self.options.tls != 'none'
         self.transcript = []
         self.warnings = []
         self.result = {
@@ -361,10 +426,13 @@ class AuthCheck:
             'auth_offered': [],
             'tls': empty_tls_info(),
             'auth': {},
+            'auth_withheld': None,
             'auth_succeeded': [],
             'auth_failed': [],
             'transcript': self.transcript,
             'expectation_failures': [],
+            'error_kind': None,
+            'hint': None,
         }
         self.relay_wanted = bool(params.get('relay_probe')
                                  or params.get('expect_relay_denied_without_auth') is not None
@@ -389,11 +457,48 @@ class AuthCheck:
         self.result.update(banner=summary['banner'], starttls_offered=summary['starttls_offered'],
                            tls=summary['tls'], auth_offered=auth_mechanisms(session.extensions))
 
+    # --- the credential rule ------------------------------------------------------------
+
+    def withhold_reason(self, session):
+        """Why this session must not carry credentials, or None. The rule: see credentials_refusal()."""
+        if not self.require_verified and not session.unverified_retry:
+            return None
+        return credentials_refusal(session)
+
+    def may_send_credentials(self, session):
+        """The last gate before a credential byte leaves: an explicit look at the session itself.
+
+        Redundant with withhold_reason() on purpose, so that a later change to the options,
+        their defaults or open_session() cannot let the unverified second look carry a password.
+        """
+        if session.unverified_retry or session.tls['verified'] is False:
+            return False
+        if not self.require_verified:
+            return True
+        return bool(session.verify and session.tls['established'] and session.tls['verified'] is True
+                    and self.options.tls_check_hostname)
+
+    def withhold(self, mechanism, reason):
+        self.result['auth'][mechanism] = {
+            'advertised': mechanism in self.result['auth_offered'], 'success': False, 'code': None,
+            'enhanced_status': None, 'text': None, 'error': 'not sent: %s' % reason}
+        if self.result['auth_withheld'] is None:
+            self.result['auth_withheld'] = reason
+            self.transcript.append('-- credentials withheld: %s' % reason)
+        self.result['auth_failed'].append(mechanism)
+
+    # --- sessions ----------------------------------------------------------------------------
+
     def first_session(self):
         """Learn what the server offers; run the unauthenticated half of the relay probe there."""
         session = self._open('relay probe without AUTH' if self.relay_wanted else 'what the server offers')
         self._record(session)
         try:
+            if self.has_credentials:
+                reason = self.withhold_reason(session)
+                if reason:  # no session to this server will get a password: do not open more
+                    self.result['auth_withheld'] = reason
+                    self.transcript.append('-- credentials withheld: %s' % reason)
             if self.relay_wanted:
                 self.relay = {
                     'mail_from': self.params['mail_from'],
@@ -413,11 +518,21 @@ class AuthCheck:
             session.quit()
 
     def try_mechanism(self, mechanism):
+        if self.result['auth_withheld'] is not None:
+            self.withhold(mechanism, self.result['auth_withheld'])
+            return
         entry = {'advertised': mechanism in self.result['auth_offered'], 'success': False,
                  'code': None, 'enhanced_status': None, 'text': None, 'error': None}
-        self.result['auth'][mechanism] = entry
         session = self._open('AUTH %s' % mechanism)
         try:
+            # every session is checked again: the server may present another certificate each time
+            reason = self.withhold_reason(session)
+            if reason is None and not self.may_send_credentials(session):
+                reason = 'the session with %s is not verified' % session.client.where
+            if reason:
+                self.withhold(mechanism, reason)
+                return
+            self.result['auth'][mechanism] = entry
             reply = authenticate(session.client, mechanism, self.params['username'], self.params['password'],
                                  self.options.server_name)
             entry.update(reply.as_dict())
@@ -430,6 +545,7 @@ class AuthCheck:
                     self.relay['with_auth'] = _relay_attempt(error=exc.message, mechanism=mechanism)
         except SMTPError as exc:
             entry['error'] = exc.message
+            self.result['auth'][mechanism] = entry
         finally:
             session.quit()
         (self.result['auth_succeeded'] if entry['success'] else self.result['auth_failed']).append(mechanism)
@@ -438,22 +554,45 @@ class AuthCheck:
         """Return (result, failure message or None). Network trouble becomes a message, not an exception."""
         try:
             self.first_session()
-            if self.params.get('username') is not None:
-                if self.options.tls == 'none':
-                    self.warnings.append('AUTH over a clear-text connection (tls=none) sends credentials unprotected; '
-                                         "sendmail's AuthOptions 'p' forbids plain-text mechanisms there")
+            if self.has_credentials:
+                if self.options.tls == 'none' and not self.require_verified:
+                    offered = cleartext_mechanisms(self.mechanisms())
+                    self.warnings.append(
+                        'AUTH over a clear-text connection (tls=none, auth_requires_verified_tls=false) sends '
+                        'credentials unprotected%s; sendmail\'s AuthOptions \'p\' forbids plain-text mechanisms there'
+                        % (' (%s carry the password itself)' % ' and '.join(offered) if offered else ''))
                 for mechanism in self.mechanisms():
                     self.try_mechanism(mechanism)
         except SMTPError as exc:
+            if (self.has_credentials and isinstance(exc, TLSHandshakeError) and exc.verify_error is not None
+                    and self.require_verified):
+                # validate_certs made the certificate fatal; say what became of the credentials too
+                for mechanism in self.mechanisms():
+                    if mechanism not in self.result['auth']:
+                        self.withhold(mechanism, exc.message)
             self.finish()
+            self.result.update(failure_details(exc, self.options))
             return self.result, exc.message
         self.finish()
         failures = self.expectation_failures()
         self.result['expectation_failures'] = failures
         if failures:
+            kind = self.failure_kind()
+            self.result['error_kind'] = kind
+            self.result['hint'] = failure_hint(kind, self.options)
             count = len(failures)
             return self.result, '%d expectation%s failed: %s' % (count, '' if count == 1 else 's', '; '.join(failures))
         return self.result, None
+
+    def failure_kind(self):
+        """The kind of an expectation failure: withheld or missing credentials explain it best."""
+        params = self.params
+        auth_expected = params.get('expect_success') is not None or params.get('expect_relay_allowed_with_auth')
+        if auth_expected and self.result['auth_withheld'] is not None:
+            return 'credentials_withheld'
+        if auth_expected and not self.has_credentials:
+            return 'no_credentials'
+        return 'expectation'
 
     def mechanisms(self):
         wanted = self.params.get('mechanisms')
@@ -477,16 +616,23 @@ class AuthCheck:
                 'to another host, or set source_address to an address the relay does not trust'
                 % (self.relay['client_address'], self.relay['server_address']))
 
+    def _withheld_failure(self, what):
+        return ('%s: credentials withheld: %s; fix: give the CA that signed the relay certificate as ca_file and a name '
+                'it carries as tls_server_name, or fix the certificate (auth_requires_verified_tls=false only in a lab)'
+                % (what, self.result['auth_withheld']))
+
     def expectation_failures(self):
         failures = []
         params, result = self.params, self.result
         expect_success = params.get('expect_success')
         if expect_success is not None:
-            tried = list(result['auth'])
-            if not tried:
+            tried = [m for m in result['auth'] if not (result['auth'][m]['error'] or '').startswith('not sent: ')]
+            if result['auth_withheld'] is not None:
+                failures.append(self._withheld_failure('auth'))
+            elif not tried:
                 failures.append('auth: expected %s, but no mechanism was tried (server offered %s; username %s)' % (
                     'success' if expect_success else 'failure', format_list(result['auth_offered']),
-                    'given' if params.get('username') is not None else 'not given'))
+                    'given' if self.has_credentials else 'not given'))
             wrong = [m for m in tried if result['auth'][m]['success'] != expect_success]
             if wrong:
                 failures.append('auth: expected %s, got %s' % (
@@ -507,11 +653,16 @@ class AuthCheck:
             want = params['expect_relay_allowed_with_auth']
             attempt = relay['with_auth']
             if relay['allowed_with_auth'] is not want:
-                detail = _attempt_summary(attempt) if attempt['verdict'] != 'not_run' else (
-                    'no mechanism authenticated: ' + ('; '.join('%s %s' % (m, self._auth_outcome(m)) for m in result['auth'])
-                                                      or 'no username/password or no mechanism to try'))
-                failures.append('relay with auth: expected %s, got %s (%s)' % (
-                    'accepted' if want else 'denied', attempt['verdict'], detail))
+                if attempt['verdict'] == 'not_run' and result['auth_withheld'] is not None:
+                    failures.append(self._withheld_failure('relay with auth: expected %s, got not_run'
+                                                           % ('accepted' if want else 'denied')))
+                else:
+                    detail = _attempt_summary(attempt) if attempt['verdict'] != 'not_run' else (
+                        'no mechanism authenticated: ' + ('; '.join('%s %s' % (m, self._auth_outcome(m))
+                                                                    for m in result['auth'])
+                                                          or 'no username/password or no mechanism to try'))
+                    failures.append('relay with auth: expected %s, got %s (%s)' % (
+                        'accepted' if want else 'denied', attempt['verdict'], detail))
         return failures
 
     def _auth_outcome(self, mechanism):

@@ -78,7 +78,7 @@ notes:
   - The before-TLS results are empty with O(tls=implicit); the after-TLS results are empty with O(tls=none).
   - Any failure (refused connection, 4xx/5xx banner, a peer that does not speak SMTP, a timeout,
     a server that closes the connection, a TLS handshake error) fails the module with a message,
-    and returns what was seen until then.
+    and returns what was seen until then, with RV(error_kind) and a RV(hint) that says what to do.
 seealso:
   - module: mailrelay.sendmail.smtp_auth_check
   - name: RFC 3207
@@ -281,6 +281,22 @@ expectation_failures:
   type: list
   elements: str
   sample: ["auth_before_tls: expected no AUTH mechanisms, server offered [LOGIN, PLAIN]"]
+error_kind:
+  description:
+    - What kind of failure made the module fail; null when it succeeded.
+    - V(connection_refused) (nothing accepted the connection - refused, unreachable, or a
+      O(source_address) that is not on the host), V(timeout), V(dns) (O(host) does not resolve),
+      V(tls_handshake) (no STARTTLS, or the handshake failed), V(tls_verify) (the certificate did
+      not verify with O(validate_certs), or O(ca_file) cannot be read), V(protocol) (the server
+      refused the session or broke the dialogue), V(expectation) (the server answered, but not as
+      expected).
+  returned: always
+  type: str
+  sample: tls_verify
+hint:
+  description: What to do about the failure, in one sentence; null when the module succeeded.
+  returned: always
+  type: str
 transcript:
   description: The dialogue, C(C:) for the client, C(S:) for the server, C(--) for notes.
   returned: always
@@ -300,6 +316,8 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp import (
     TLSHandshakeError,
     check_min_tls_version,
     compare_mechanisms,
+    failure_details,
+    failure_hint,
     open_session,
 )
 
@@ -342,7 +360,7 @@ def run_probe(params):
     """Run the check. Return (result, failure message or None); never raises for network trouble."""
     options = ConnectionOptions.from_params(params)
     transcript = []
-    result = {'changed': False}
+    result = {'changed': False, 'error_kind': None, 'hint': None}
     error, session = None, None
     try:
         session = open_session(options, transcript)
@@ -363,14 +381,21 @@ def run_probe(params):
         tls = result['tls']
         error_message = 'expected the TLS handshake to fail, but it succeeded: %s %s' % (tls['version'], tls['cipher'])
         result['expectation_failures'] = [error_message]
+        result['error_kind'] = 'expectation'
+        result['hint'] = ('the server accepted a TLS version the task expected it to refuse%s: raise its minimum TLS '
+                          'version (sendmail: TLS_SRV_OPTIONS / ServerSSLOptions, or CipherList)'
+                          % (' (%s)' % options.client_max_tls_version if options.client_max_tls_version else ''))
         return result, error_message
     if error is not None:
         result['expectation_failures'] = []
+        result.update(failure_details(error, options))
         return result, error.message
 
     failures = expectation_failures(params, result)
     result['expectation_failures'] = failures
     if failures:
+        result['error_kind'] = 'expectation'
+        result['hint'] = failure_hint('expectation', options)
         count = len(failures)
         return result, '%d expectation%s failed: %s' % (count, '' if count == 1 else 's', '; '.join(failures))
     return result, None

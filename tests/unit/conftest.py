@@ -38,12 +38,12 @@ if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
 
 # pylint: disable=wrong-import-position
-from aiosmtpd.controller import Controller  # noqa: E402
-
 from ansible_collections.mailrelay.sendmail.tests.unit.smtp_peers import (  # noqa: E402
     ALL_MECHANISMS,
     SERVER_NAME,
+    RecordingController,
     RelayHandler,
+    RuleServer,
     ScriptedServer,
     Server,
     TLSMaterial,
@@ -61,24 +61,28 @@ def smtp_server(tls_material):
     """Factory: smtp_server(mode='starttls'|'implicit'|'plain', handler=None, mechanisms=..., **aiosmtpd options).
 
     Offers LOGIN and PLAIN unless `mechanisms` says otherwise (any of ALL_MECHANISMS).
+    certificate='rogue' (another CA) or 'wrong_name' (our CA, other.test) plays an impostor.
     """
     started = []
 
-    def start(mode='starttls', handler=None, server_tls_min=None, mechanisms=('LOGIN', 'PLAIN'), **options):
+    def start(mode='starttls', handler=None, server_tls_min=None, mechanisms=('LOGIN', 'PLAIN'), certificate='server',
+              host='127.0.0.1', **options):
         handler = handler or RelayHandler()
         options.setdefault('authenticator', handler.authenticator)
         options.setdefault('auth_exclude_mechanism', [m for m in ALL_MECHANISMS if m not in mechanisms])
         if mode == 'starttls':
-            options['tls_context'] = tls_material.server_context(server_tls_min)
+            options['tls_context'] = tls_material.server_context(server_tls_min, certificate)
         elif mode == 'implicit':
-            options['ssl_context'] = tls_material.server_context(server_tls_min)
+            options['ssl_context'] = tls_material.server_context(server_tls_min, certificate)
             # aiosmtpd only counts STARTTLS as TLS for auth_require_tls; implicit TLS is TLS too
             options.setdefault('auth_require_tls', False)
-        controller = Controller(handler, hostname='127.0.0.1', port=free_port(), ready_timeout=5,
-                                server_hostname=SERVER_NAME, **options)
+        controller = RecordingController(handler, hostname=host, port=free_port(host), ready_timeout=5,
+                                         server_hostname=SERVER_NAME, **options)
         controller.start()
         started.append(controller)
-        return Server(controller, handler)
+        server = Server(controller, handler)
+        server.ca_file = tls_material.ca_file if mode in ('starttls', 'implicit') else None
+        return server
 
     yield start
     for controller in started:
@@ -89,14 +93,29 @@ def smtp_server(tls_material):
 def scripted_server():
     servers = []
 
-    def start(script, implicit_tls_context=None):
-        server = ScriptedServer(script, implicit_tls_context)
+    def start(script, implicit_tls_context=None, host='127.0.0.1'):
+        server = ScriptedServer(script, implicit_tls_context, host)
         servers.append(server)
         return server
 
     yield start
     for server in servers:
         server.join()
+
+
+@pytest.fixture
+def rule_server():
+    """Factory: rule_server(mail=..., rcpt=..., hang_up=..., data_mode=..., tls_context=..., host=...)."""
+    servers = []
+
+    def start(**options):
+        server = RuleServer(**options)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 # ---------------------------------------------------------------------------------------

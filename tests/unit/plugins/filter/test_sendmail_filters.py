@@ -78,7 +78,7 @@ def test_sendmail_listeners_filter():
     ('sendmail_listeners', 'MTA', 'must be a list'),
     ('sendmail_cf_listeners', ['O DaemonPortOptions=Port=25'], 'the input must be the text of sendmail.cf'),
     ('sendmail_cf_listeners', 'O DaemonPortOptions=Family=unix, Name=X\n', 'not a TCP listener'),
-    ('cleartext_mechanisms', 42, 'must be a list of mechanism names'),
+    ('cleartext_mechanisms', 42, 'wants a list of mechanism names'),
     ('smart_host_name', ['[relay1]'], 'must be text'),
     ('pluginviewer_mechanisms', {'stdout': ''}, 'must be the text'),
     ('sendmail_config_problems', ['x'], 'needs a dict'),
@@ -125,6 +125,6 @@ def test_filters_from_a_template():
         ['Port=25, Addr=0.0.0.0, Family=inet, Name=MTA', 'Port=465, Addr=0.0.0.0, Family=inet, Name=SMTPS, M=Eas'],
         'relay1.example.org',
         ['CRAM-MD5', 'PLAIN', 'LOGIN'],
-        ['login'],
+        ['LOGIN'],
         ['feature:relay_local_from'],
     ]

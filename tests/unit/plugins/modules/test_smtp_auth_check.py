@@ -29,7 +29,10 @@ def defaults(params):
 
 
 def creds(server, **extra):
+    """Credentials, and the CA of the server's certificate: what it takes for AUTH to be sent."""
     params = {'username': USER, 'password': PASSWORD}
+    if getattr(server, 'ca_file', None):
+        params['ca_file'] = server.ca_file
     params.update(extra)
     return defaults(server.params(**params))
 
@@ -108,7 +111,8 @@ def test_mechanism_not_offered_is_tried_and_refused(smtp_server):
 def test_plaintext_auth_is_refused_and_warned_about(smtp_server):
     """aiosmtpd, like sendmail with AuthOptions p, refuses AUTH before TLS (538 encryption required)."""
     server = smtp_server('starttls')
-    result, failure, warnings = check(creds(server, tls='none', mechanisms=['PLAIN'], expect_success=False))
+    result, failure, warnings = check(creds(server, tls='none', mechanisms=['PLAIN'], expect_success=False,
+                                            auth_requires_verified_tls=False))
     assert failure is None
     assert result['auth']['PLAIN']['code'] == 538 and result['auth']['PLAIN']['advertised'] is False
     assert result['auth_offered'] == [] and result['tls']['established'] is False
@@ -179,7 +183,8 @@ def test_server_hangs_up_during_auth(scripted_server, tls_material):
         ('send', b'220 relay.test ESMTP\r\n'), ('expect', b'EHLO'), ('send', b'250-relay.test\r\n250 AUTH PLAIN\r\n'),
         ('expect', b'QUIT'), ('send', b'221 bye\r\n')])
     # the first session (looking) is fine; the AUTH session finds nobody listening any more
-    result, failure, _warnings = check(defaults(peer.params(tls='none', username=USER, password=PASSWORD)))
+    result, failure, _warnings = check(defaults(peer.params(tls='none', username=USER, password=PASSWORD,
+                                                            auth_requires_verified_tls=False)))
     assert result['auth_offered'] == ['PLAIN']
     assert failure.startswith('cannot connect to 127.0.0.1:%d' % peer.port)
 
@@ -188,7 +193,8 @@ def test_server_drops_connection_after_auth_command(scripted_server):
     peer = scripted_server([
         ('send', b'220 relay.test ESMTP\r\n'), ('expect', b'EHLO'), ('send', b'250-relay.test\r\n250 AUTH LOGIN\r\n'),
         ('expect', b'AUTH LOGIN'), ('close',)])
-    runner = smtp_auth_check.AuthCheck(defaults(peer.params(tls='none', username=USER, password=PASSWORD)))
+    runner = smtp_auth_check.AuthCheck(defaults(peer.params(tls='none', username=USER, password=PASSWORD,
+                                                                auth_requires_verified_tls=False)))
     runner.result['auth_offered'] = ['LOGIN']
     runner.try_mechanism('LOGIN')
     entry = runner.result['auth']['LOGIN']
@@ -290,9 +296,150 @@ def test_server_goes_silent_after_auth(scripted_server):
     peer = scripted_server([
         ('send', b'220 relay.test ESMTP\r\n'), ('expect', b'EHLO'), ('send', b'250-relay.test\r\n250 AUTH CRAM-MD5\r\n'),
         ('expect', b'AUTH CRAM-MD5'), ('silence', 2)])
-    runner = smtp_auth_check.AuthCheck(defaults(peer.params(tls='none', timeout=0.3, username=USER, password=PASSWORD)))
+    runner = smtp_auth_check.AuthCheck(defaults(peer.params(tls='none', timeout=0.3, username=USER, password=PASSWORD,
+                                                                auth_requires_verified_tls=False)))
     runner.try_mechanism('CRAM-MD5')
     assert runner.result['auth']['CRAM-MD5']['error'] == (
         'timed out after 0.3s waiting for the server at 127.0.0.1:%d (auth CRAM-MD5)' % peer.port)
     assert runner.result['auth_failed'] == ['CRAM-MD5']
     assert runner.transcript[-1] == 'C: AUTH CRAM-MD5'  # no QUIT into a dead session
+
+
+# --- the credential rule: only inside TLS verified against the CA and the relay name ----------
+
+def _auth_lines(server):
+    """The AUTH commands the server received, whatever their case."""
+    return [line for line in server.command_lines() if line.upper().startswith(b'AUTH')]
+
+
+def _assert_nothing_secret_reached(server):
+    assert _auth_lines(server) == []
+    for secret in secrets():
+        assert secret.encode() not in server.received
+    assert USER.encode() not in server.received
+
+
+@pytest.mark.parametrize('certificate, extra, reason', [
+    # an impostor on the relay's address with a certificate from another CA
+    ('rogue', {}, 'did not verify against the CA in %(ca)s: unable to get local issuer certificate'),
+    # one of our hosts, with a certificate from our CA, but for another name
+    ('wrong_name', {}, "did not verify against the CA in %(ca)s: Hostname mismatch, certificate is not valid for "
+                       "'relay.test'"),
+    # the right CA, but the name is not checked: not good enough for a password
+    ('wrong_name', {'tls_check_hostname': False}, 'was not checked for the name relay.test (tls_check_hostname=false)'),
+])
+def test_impostor_never_receives_credentials(smtp_server, tls_material, certificate, extra, reason):
+    server = smtp_server('starttls', certificate=certificate, mechanisms=ALL_MECHANISMS)
+    result, failure, _warnings = check(creds(server, tls_server_name='relay.test', expect_success=True,
+                                             source_address='127.0.0.2', expect_relay_denied_without_auth=True,
+                                             expect_relay_allowed_with_auth=True, **extra))
+    _assert_nothing_secret_reached(server)
+    reason = reason % {'ca': tls_material.ca_file}
+    assert reason in result['auth_withheld'], result['auth_withheld']
+    assert result['auth_withheld'].startswith('the certificate of 127.0.0.1:%d ' % server.port)
+    # every mechanism is accounted for, none was sent
+    assert sorted(result['auth']) == sorted(ALL_MECHANISMS)
+    for mechanism, entry in result['auth'].items():
+        assert entry['success'] is False and entry['code'] is None, mechanism
+        assert entry['error'] == 'not sent: ' + result['auth_withheld']
+    assert result['auth_succeeded'] == [] and result['auth_failed'] == list(ALL_MECHANISMS)
+    assert not any(line.startswith('C: AUTH') for line in result['transcript'])
+    # only one session: no use opening more to a server that will never get the password
+    assert sum(1 for line in result['transcript'] if line.startswith('-- session:')) == 1
+    # the unauthenticated relay probe still ran, and found the relay closed
+    assert result['relay']['denied_without_auth'] is True
+    assert result['error_kind'] == 'credentials_withheld'
+    assert 'ca_file' in result['hint'] and 'auth_requires_verified_tls=false' in result['hint']
+    assert failure.startswith('2 expectations failed: auth: credentials withheld: the certificate of 127.0.0.1:')
+    assert 'relay with auth: expected accepted, got not_run: credentials withheld' in failure
+    assert 'fix: give the CA that signed the relay certificate as ca_file' in failure
+
+
+def test_rogue_server_with_validate_certs_fails_on_tls_and_sends_nothing(smtp_server, tls_material):
+    server = smtp_server('starttls', certificate='rogue')
+    result, failure, _warnings = check(creds(server, validate_certs=True, expect_success=True))
+    _assert_nothing_secret_reached(server)
+    assert failure.startswith('certificate of 127.0.0.1:%d did not verify: ' % server.port)
+    assert result['error_kind'] == 'tls_verify' and 'ca_file' in result['hint']
+    assert result['auth_withheld'] == failure
+    assert set(result['auth']) == {'LOGIN', 'PLAIN'}  # what the second look saw offered
+    assert all(entry['error'].startswith('not sent: certificate of') for entry in result['auth'].values())
+
+
+def test_no_ca_file_means_the_system_store(smtp_server):
+    """Without ca_file the certificate must verify against the system store; a private CA does not."""
+    server = smtp_server('starttls')
+    result, failure, _warnings = check(creds(server, ca_file=None, expect_success=True))
+    _assert_nothing_secret_reached(server)
+    assert "against the probe host's system trust store" in result['auth_withheld']
+    assert result['tls']['verified'] is False  # the first session verified, too, and said so
+    assert result['error_kind'] == 'credentials_withheld' and 'credentials withheld' in failure
+
+
+def test_clear_text_server_offering_plain_gets_nothing(smtp_server):
+    server = smtp_server('plain', auth_require_tls=False)  # offers AUTH PLAIN LOGIN without TLS
+    result, failure, warnings = check(creds(server, tls='none', expect_success=True))
+    _assert_nothing_secret_reached(server)
+    assert result['auth_offered'] == ['LOGIN', 'PLAIN']
+    assert result['auth_withheld'] == 'the session with 127.0.0.1:%d is not encrypted (tls=none)' % server.port
+    assert result['auth']['PLAIN']['error'] == 'not sent: ' + result['auth_withheld']
+    assert failure == ('1 expectation failed: auth: credentials withheld: the session with 127.0.0.1:%d is not '
+                       'encrypted (tls=none); fix: give the CA that signed the relay certificate as ca_file and a name '
+                       'it carries as tls_server_name, or fix the certificate (auth_requires_verified_tls=false only '
+                       'in a lab)' % server.port)
+    assert warnings == []
+
+
+def test_clear_text_lab_opt_out_sends_and_warns(smtp_server):
+    server = smtp_server('plain', auth_require_tls=False)
+    result, failure, warnings = check(creds(server, tls='none', mechanisms=['PLAIN'], expect_success=True,
+                                            auth_requires_verified_tls=False))
+    assert failure is None and result['auth_withheld'] is None and result['auth_succeeded'] == ['PLAIN']
+    assert [line.split()[:2] for line in _auth_lines(server)] == [[b'AUTH', b'PLAIN']]
+    assert any('sends credentials unprotected (PLAIN carry the password itself)' in warning for warning in warnings)
+
+
+def test_verified_server_gets_exactly_one_auth_per_mechanism(smtp_server):
+    server = smtp_server('starttls', mechanisms=ALL_MECHANISMS)
+    result, failure, _warnings = check(creds(server, tls_server_name='relay.test', expect_success=True))
+    assert failure is None and result['auth_withheld'] is None and result['error_kind'] is None
+    assert sorted(line.split()[1].decode() for line in _auth_lines(server)) == sorted(ALL_MECHANISMS)
+    assert result['auth_succeeded'] == list(ALL_MECHANISMS)
+
+
+def test_opt_out_still_never_uses_the_unverified_second_look(smtp_server, tls_material):
+    """auth_requires_verified_tls=false with a ca_file that does not verify: the second look carries nothing."""
+    server = smtp_server('starttls', certificate='rogue')
+    result, _failure, _warnings = check(creds(server, auth_requires_verified_tls=False, expect_success=True))
+    _assert_nothing_secret_reached(server)
+    assert 'did not verify against the CA in %s' % tls_material.ca_file in result['auth_withheld']
+
+
+def test_last_gate_holds_even_if_the_rule_is_broken(smtp_server, monkeypatch):
+    """A later bug in credentials_refusal() must not let the unverified second look carry a password."""
+    monkeypatch.setattr(smtp_auth_check, 'credentials_refusal', lambda session: None)
+    server = smtp_server('starttls', certificate='rogue')
+    result, _failure, _warnings = check(creds(server, expect_success=True))
+    _assert_nothing_secret_reached(server)
+    assert result['auth_withheld'] == 'the session with 127.0.0.1:%d is not verified' % server.port
+    assert result['auth']['LOGIN']['error'] == 'not sent: ' + result['auth_withheld']
+
+
+# --- failures say what kind they are and what to do ------------------------------------------
+
+def test_no_credentials_for_an_auth_expectation(smtp_server):
+    server = smtp_server('starttls')
+    result, failure, _warnings = check(defaults(server.params(relay_probe=True, source_address='127.0.0.2',
+                                                              expect_relay_allowed_with_auth=True)))
+    assert 'no username/password' in failure
+    assert result['error_kind'] == 'no_credentials' and 'username and password' in result['hint']
+
+
+def test_connection_refused_is_classified(run_module):
+    from ansible_collections.mailrelay.sendmail.tests.unit.smtp_peers import free_port
+    port = free_port()
+    rc, result, _out = run_module(smtp_auth_check, {'port': port, 'timeout': 1.0, 'relay_probe': True})
+    assert rc == 1 and result['msg'] == 'cannot connect to 127.0.0.1:%d: Connection refused' % port
+    assert result['error_kind'] == 'connection_refused'
+    assert 'sendmail runs and listens on that address and port' in result['hint']
+    assert result['auth_withheld'] is None

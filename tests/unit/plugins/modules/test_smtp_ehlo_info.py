@@ -349,3 +349,42 @@ def test_module_main_failure_returns_everything_seen(smtp_server, run_module):
 def test_module_main_rejects_unknown_tls_version(run_module):
     rc, result, _out = run_module(smtp_ehlo_info, {'min_tls_version': 'SSLv3'})
     assert rc == 1 and 'min_tls_version' in result['msg'] and 'SSLv3' in result['msg']
+
+
+# --- every failure says what kind it is and what to do ---------------------------------------
+
+def _closed_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_failure_kinds_and_hints(smtp_server, scripted_server, tls_material):
+    """One row per way a probe can fail: (params, error_kind, words the hint must contain)."""
+    starttls = smtp_server('starttls')
+    plain = smtp_server('plain', auth_require_tls=False)
+    rows = [
+        ({'host': '127.0.0.1', 'port': _closed_port(), 'timeout': 1.0}, 'connection_refused', 'listens on that address'),
+        ({'host': 'no-such-host.invalid', 'port': 25, 'timeout': 2.0}, 'dns', 'does not resolve on the probe host'),
+        (scripted_server([('silence', 2)]).params(timeout=0.3), 'timeout', 'did not answer within 0.3s'),
+        (scripted_server([('send', b'554 5.7.1 go away\r\n'), ('expect', b'QUIT'), ('send', b'221 bye\r\n')]).params(),
+         'protocol', 'refused the session in its greeting'),
+        (scripted_server([('send', b'SSH-2.0-OpenSSH_9.2p1\r\n'), ('silence', 1)]).params(), 'protocol',
+         'did not follow the SMTP dialogue'),
+        (plain.params(), 'tls_handshake', 'does not offer or refuses STARTTLS'),
+        (scripted_server([('send', SENDMAIL_BANNER), ('silence', 1)]).params(tls='implicit'), 'tls_handshake',
+         'tls=implicit matches the listener'),
+        (starttls.params(ca_file=tls_material.other_ca_file, validate_certs=True), 'tls_verify',
+         'give the PEM file of the CA that signed the certificate'),
+        (starttls.params(ca_file='/nonexistent/ca.pem'), 'tls_verify', 'cannot be read on the probe host'),
+        (starttls.params(expect_auth_after_tls=['CRAM-MD5']), 'expectation', 'see expectation_failures'),
+        (starttls.params(client_max_tls_version='TLSv1.3', expect_tls_handshake_failure=True), 'expectation',
+         'raise its minimum TLS version'),
+    ]
+    for params, kind, hint in rows:
+        result, failure = probe(params)
+        assert failure, params
+        assert result['error_kind'] == kind, (params, result['error_kind'])
+        assert hint in result['hint'], (params, result['hint'])
+    result, failure = probe(starttls.params())
+    assert failure is None and result['error_kind'] is None and result['hint'] is None

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The documentation of both modules agrees with what they accept and what they return."""
+"""The documentation of the SMTP probe modules agrees with what they accept and what they return."""
 
 from __future__ import annotations
 
@@ -14,10 +14,18 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.mailrelay.sendmail.plugins.doc_fragments._smtp_connection import ModuleDocFragment
-from ansible_collections.mailrelay.sendmail.plugins.modules import smtp_auth_check, smtp_ehlo_info
+from ansible_collections.mailrelay.sendmail.plugins.modules import (
+    smtp_auth_check,
+    smtp_ehlo_info,
+    smtp_relay_check,
+    smtp_smuggling_check,
+)
 from ansible_collections.mailrelay.sendmail.tests.unit.smtp_peers import PASSWORD, USER
 
-MODULES = {'mailrelay.sendmail.smtp_ehlo_info': smtp_ehlo_info, 'mailrelay.sendmail.smtp_auth_check': smtp_auth_check}
+MODULES = {'mailrelay.sendmail.smtp_ehlo_info': smtp_ehlo_info, 'mailrelay.sendmail.smtp_auth_check': smtp_auth_check,
+           'mailrelay.sendmail.smtp_relay_check': smtp_relay_check,
+           'mailrelay.sendmail.smtp_smuggling_check': smtp_smuggling_check}
+TLS_KEYS_DOC = yaml.safe_load(smtp_ehlo_info.RETURN)['tls']['contains']
 
 
 @pytest.mark.parametrize('name', sorted(MODULES))
@@ -63,7 +71,7 @@ def test_ehlo_info_returns_only_documented_keys(smtp_server, tls_material):
 def test_auth_check_returns_only_documented_keys(smtp_server):
     server = smtp_server('starttls')
     params = server.params(username=USER, password=PASSWORD, relay_probe=True, mail_from='',
-                           rcpt_to='relay-probe@example.com', source_address='127.0.0.2')
+                           rcpt_to='relay-probe@example.com', source_address='127.0.0.2', ca_file=server.ca_file)
     result, failure = smtp_auth_check.AuthCheck(params).run()
     assert failure is None
     doc = yaml.safe_load(smtp_auth_check.RETURN)
@@ -71,6 +79,46 @@ def test_auth_check_returns_only_documented_keys(smtp_server):
     assert set(result['relay']) == set(doc['relay']['contains'])
     assert set(result['auth']['PLAIN']) == set(doc['auth']['contains'])
     assert set(result['tls']) == set(yaml.safe_load(smtp_ehlo_info.RETURN)['tls']['contains'])
+
+
+def _module_defaults(module):
+    return {name: spec.get('default') for name, spec in module.argument_spec().items()}
+
+
+def _documented_dict_keys(description):
+    """Keys named as C(key) in the description of a dict or list-of-dicts return value."""
+    text = ' '.join(description) if isinstance(description, list) else description
+    return set(re.findall(r'C\(([a-z_]+)\)', text))
+
+
+def test_relay_check_returns_only_documented_keys(rule_server, tls_material):
+    server = rule_server(tls_context=tls_material.server_context())
+    params = _module_defaults(smtp_relay_check)
+    params.update(server.params(ca_file=tls_material.ca_file))
+    result, failure = smtp_relay_check.RelayCheck(params).run()
+    assert failure is None, failure
+    doc = yaml.safe_load(smtp_relay_check.RETURN)
+    assert set(result) - {'changed'} == set(doc)
+    assert set(result['phases']) == set(doc['phases']['contains'])
+    phase_doc = doc['phases']['contains']['clear']
+    assert set(result['phases']['clear']) == set(phase_doc['sample'])
+    assert set(result['phases']['clear']['tricks'][0]) == set(phase_doc['sample']['tricks'][0])
+    assert set(result['phases']['clear']) | set(result['phases']['clear']['tricks'][0]) <= (
+        _documented_dict_keys(phase_doc['description']))
+    assert set(result['counts']) == set(doc['counts']['sample'])
+    assert set(result['tls']) == set(TLS_KEYS_DOC)
+
+
+def test_smuggling_check_returns_only_documented_keys(rule_server):
+    server = rule_server()
+    params = _module_defaults(smtp_smuggling_check)
+    params.update(server.params(tls='none', rcpt_to='postmaster@relay.test'))
+    result, failure = smtp_smuggling_check.run_check(params)
+    assert failure is None, failure
+    doc = yaml.safe_load(smtp_smuggling_check.RETURN)
+    assert set(result) - {'changed'} == set(doc)
+    assert set(result['variants'][0]) == set(doc['variants']['sample'][0])
+    assert set(result['variants'][0]) <= _documented_dict_keys(doc['variants']['description'])
 
 
 def test_guide_examples_are_valid_tasks():
