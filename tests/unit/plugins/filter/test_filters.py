@@ -11,12 +11,12 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailrelay.sendmail.plugins.filter import cleartext_mechanisms, verify_report
+from ansible_collections.mailrelay.sendmail.plugins.filter import cleartext_mechanisms, verify_listener_report
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_sasl import CLEARTEXT_MECHANISMS
 
 FILTERS = {}
 FILTERS.update(cleartext_mechanisms.FilterModule().filters())
-FILTERS.update(verify_report.FilterModule().filters())
+FILTERS.update(verify_listener_report.FilterModule().filters())
 
 
 def render(template, **variables):
@@ -59,7 +59,7 @@ def test_verify_listener_report_in_jinja():
         '  MSA:587 (starttls): EHLO FAILED (module_error), relay tricks not run')
 
 
-@pytest.mark.parametrize('plugin', [cleartext_mechanisms, verify_report])
+@pytest.mark.parametrize('plugin', [cleartext_mechanisms, verify_listener_report])
 def test_documentation_names_the_filter(plugin):
     doc = yaml.safe_load(plugin.DOCUMENTATION)
     assert doc['name'] in plugin.FilterModule().filters()
