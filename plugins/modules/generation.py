@@ -1,0 +1,489 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) mailrelay.sendmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: generation
+short_description: Stage, switch, roll back and prune the configuration generations of a relay
+version_added: 0.1.0
+author: mailrelay.sendmail developers (!UNKNOWN)
+description:
+  - A relay keeps complete, self-contained generations under O(root), in
+    C(generations/<id>/). Each one holds an C(sw) symlink to an installed software directory,
+    C(mail/) and C(certs/). The symlink C(current -> generations/<id>) says which one is live,
+    and C(next/) holds the candidate the roles prepare.
+  - O(state=staged) makes sure O(root) and C(generations/) exist (mode 0755) and that C(next/)
+    exists. It is created as a faithful copy of the live generation (directories, files,
+    symlinks as symlinks, modes with set-group-ID bits, owners, groups, modification times),
+    or empty before the first switch. An existing C(next/) is left alone.
+  - O(state=switched) promotes C(next/) to a new generation when its digest differs from the
+    live one. C(next/) is flushed to disk and renamed to C(generations/<id>), then C(current)
+    is repointed in one step (a new symlink renamed over it), the history is written, C(next/)
+    is recreated as a copy of the new live generation and old generations are pruned. A crash
+    at any point leaves C(current) pointing at a complete generation.
+  - O(state=rolled_back) repoints C(current) to O(to) (default the generation that was live
+    before, skipping failed ones), marks the generation it leaves as C(failed), and recreates
+    C(next/) from the new live generation (a prepared candidate in C(next/) is discarded).
+  - O(state=pruned) only prunes (see O(keep) and O(prune_sw)).
+  - Generation ids are a zero-padded sequence (C(0001), C(0002), ...) and are never reused;
+    C(generations/history.json) records for each generation when it was created, its digest,
+    its C(sw) target, its status (C(live), C(previous), C(retired), C(failed)) and when it was
+    switched to.
+  - The digest of a tree is the sha256 over its sorted entries (path, type, mode, owner,
+    group, sha256 of files, target of symlinks); times do not count. Results and diffs name
+    the paths that differ but never show contents, since the trees hold keys and passwords.
+  - The mail queue is outside O(root) and never touched.
+extends_documentation_fragment:
+  - mailrelay.sendmail._attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reports what would change (new id, differences, what would be pruned) and touches nothing.
+  diff_mode:
+    support: full
+    details:
+      - Names the paths that differ between the old and the new live generation (or C(next/)), never contents.
+  idempotent:
+    support: full
+options:
+  root:
+    description: The directory holding C(generations/), C(current), C(next/) and (by default) C(sw/).
+    type: path
+    default: /var/lib/mailrelay
+  state:
+    description:
+      - C(staged) prepares C(next/), C(switched) makes it live, C(rolled_back) goes back to an
+        earlier generation, C(pruned) only removes old generations (and software directories).
+    type: str
+    required: true
+    choices: [staged, switched, rolled_back, pruned]
+  to:
+    description:
+      - The generation to roll back to with O(state=rolled_back), for example C("0003").
+      - Default is the generation that was live most recently before the current one and is
+        not marked failed (RV(mailrelay.sendmail.generation_info#module:previous)).
+    type: str
+  keep:
+    description:
+      - How many generations to keep with O(state=switched) and O(state=pruned). The live
+        generation and the previous one are always kept and count towards it; the other places
+        go to the newest generations by id (a failed one included, for a look at what went wrong).
+    type: int
+    default: 3
+  sw_dir:
+    description: The directory holding the installed software directories (C(<sw_dir>/<id>)); default C(<root>/sw).
+    type: path
+  prune_sw:
+    description:
+      - Also remove software directories in O(sw_dir) (names of 16 hex digits) that no remaining
+        generation and not C(next/) link to. Directories moved aside by
+        M(mailrelay.sendmail.artifact_install) (C(*.corrupt-*)) are never removed.
+    type: bool
+    default: false
+  required_paths:
+    description:
+      - What a generation must contain before it can become live (O(state=switched) checks
+        C(next/), O(state=rolled_back) the target). C(sw) must be a symlink that leads to an
+        existing software directory, as seen from C(generations/<id>/).
+    type: list
+    elements: str
+    default: [sw, mail/sendmail.cf]
+notes:
+  - Link C(sw) with an absolute target (C(/var/lib/mailrelay/sw/<id>)). A relative target such as
+    C(../../sw/<id>) is right inside C(generations/<id>/), but does not resolve in C(next/), which is one level higher.
+  - Hard links inside a generation are copied as separate files; extended attributes and ACLs are not copied.
+seealso:
+  - module: mailrelay.sendmail.generation_info
+  - module: mailrelay.sendmail.artifact_install
+  - module: mailrelay.sendmail.sendmail_reload
+"""
+
+EXAMPLES = r"""
+- name: Prepare next/ as a copy of the live generation
+  mailrelay.sendmail.generation:
+    state: staged
+
+- name: Link the candidate to the installed software
+  ansible.builtin.file:
+    path: /var/lib/mailrelay/next/sw
+    src: /var/lib/mailrelay/sw/0123456789abcdef
+    state: link
+    force: true
+
+- name: Make the candidate live
+  mailrelay.sendmail.generation:
+    state: switched
+    keep: 3
+    prune_sw: true
+  register: switch
+
+- name: Go back to the generation that was live before
+  mailrelay.sendmail.generation:
+    state: rolled_back
+  when: switch.switched
+
+- name: Go back to a given generation
+  mailrelay.sendmail.generation:
+    state: rolled_back
+    to: "0002"
+"""
+
+RETURN = r"""
+root:
+  description: The root directory.
+  returned: always
+  type: str
+  sample: /var/lib/mailrelay
+current:
+  description: The live generation afterwards (in check mode, as it would be); null before the first switch.
+  returned: always
+  type: str
+  sample: "0004"
+next:
+  description: Path of the candidate directory.
+  returned: always
+  type: str
+  sample: /var/lib/mailrelay/next
+pending:
+  description: Whether C(next/) differs from the live generation (with O(state=staged); false with the other states).
+  returned: always
+  type: bool
+  sample: false
+switched:
+  description: Whether a new generation was (or would be) made live.
+  returned: always
+  type: bool
+  sample: true
+previous:
+  description: With O(state=switched), the generation that was live before the switch (null on the first switch or without a switch).
+  returned: always
+  type: str
+  sample: "0003"
+from:
+  description: With O(state=rolled_back), the generation rolled back from (marked failed).
+  returned: when O(state=rolled_back)
+  type: str
+  sample: "0004"
+to:
+  description: With O(state=rolled_back), the generation now live.
+  returned: when O(state=rolled_back)
+  type: str
+  sample: "0003"
+digests:
+  description: Digests of the live generation before and after (for O(state=staged), of C(next/) as C(next)).
+  returned: always
+  type: dict
+  sample: {before: 5d41402abc4b2a76b9719d911017c592e2c2f5f5a9a3c5b5e6f7a8b9c0d1e2f3, after: 7c211433f02071597741e6ff5a8ea34789abbf43a1b2c3d4e5f60718293a4b5c}
+differences:
+  description:
+    - Paths that differ between the old and the new live generation (O(state=switched),
+      O(state=rolled_back)) or between the live generation and C(next/) (O(state=staged)). Names only.
+  returned: always
+  type: list
+  elements: str
+  sample: [certs/relay.crt, mail/sendmail.cf]
+pruned:
+  description: Generations removed (or that would be removed).
+  returned: always
+  type: list
+  elements: str
+  sample: ["0001"]
+pruned_sw:
+  description: Software directories removed with O(prune_sw=true) (ids).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+"""
+
+import copy
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._generation import (
+    TMP_PREFIX,
+    GenerationError,
+    Layout,
+    TreeError,
+    add_event,
+    atomic_symlink,
+    atomic_write,
+    clean_leftovers,
+    compare_entries,
+    copy_tree,
+    difference_names,
+    discard,
+    dump_history,
+    fsync_dir,
+    fsync_tree,
+    load_history,
+    mark_live,
+    missing_required,
+    next_generation_id,
+    prepared_diff,
+    prune_plan,
+    record,
+    refresh_statuses,
+    remove_tree,
+    replace_dir,
+    scan_tree,
+    sw_prune_plan,
+    tree_digest,
+    utc_now,
+)
+
+
+def argument_spec():
+    return dict(
+        root=dict(type='path', default='/var/lib/mailrelay'),
+        state=dict(type='str', required=True, choices=['staged', 'switched', 'rolled_back', 'pruned']),
+        to=dict(type='str'),
+        keep=dict(type='int', default=3),
+        sw_dir=dict(type='path'),
+        prune_sw=dict(type='bool', default=False),
+        required_paths=dict(type='list', elements='str', default=['sw', 'mail/sendmail.cf']),
+    )
+
+
+class Generations:
+    """The four states. Every method returns (result, diff text or None); raises GenerationError."""
+
+    def __init__(self, params, check_mode, now=utc_now):
+        self.params = params
+        self.check_mode = check_mode
+        self.now = now
+        self.layout = Layout(params['root'], params['sw_dir'])
+        if params['keep'] < 1:
+            raise GenerationError('keep must be at least 1 (it is %d)' % params['keep'])
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def result(self, **values):
+        result = dict(changed=False, root=self.layout.root, current=None, next=self.layout.next, pending=False,
+                      switched=False, previous=None, digests={}, differences=[], pruned=[], pruned_sw=[])
+        result.update(values)
+        return result
+
+    def entries(self, path):
+        return scan_tree(path) if path and os.path.isdir(path) else []
+
+    def ensure_dirs(self):
+        made = []
+        for path in (self.layout.root, self.layout.generations):
+            if not os.path.isdir(path):
+                made.append(path)
+                if not self.check_mode:
+                    os.mkdir(path, 0o755)
+                    os.chmod(path, 0o755)
+        return made
+
+    def save_history(self, history, existing, current):
+        refresh_statuses(history, current, existing)
+        for generation_id in existing:
+            entry = record(history, generation_id)
+            if not entry.get('digest'):
+                entry['digest'] = tree_digest(scan_tree(self.layout.generation(generation_id)))
+            link = self.layout.sw_link(self.layout.generation(generation_id))
+            entry['sw'], entry['sw_id'] = link['target'], link['sw_id']
+        atomic_write(self.layout.history_file, dump_history(history), 0o644)
+
+    def recreate_next(self, generation_id):
+        """Replace next/ (if any) by a copy of a generation; the old next/ is deleted."""
+        work = tempfile.mkdtemp(dir=self.layout.root, prefix=TMP_PREFIX + 'next-')
+        staging = os.path.join(work, 'next')
+        copy_tree(self.layout.generation(generation_id), staging)
+        replace_dir(staging, self.layout.next, os.path.join(work, 'old'))
+        remove_tree(work)
+
+    def prune(self, history, existing, current, next_sw_id):
+        """Plan (and unless in check mode, do) the pruning; returns (pruned ids, pruned sw ids)."""
+        previous = refresh_statuses(copy.deepcopy(history), current, existing)
+        pruned = prune_plan(existing, current, previous, self.params['keep'])
+        remaining = [gid for gid in existing if gid not in pruned]
+        pruned_sw = []
+        if self.params['prune_sw']:
+            referenced = [next_sw_id] + [self.sw_id_of(gid) for gid in remaining]
+            pruned_sw = sw_prune_plan(self.layout.sw_ids(), referenced)
+        if not self.check_mode and (pruned or pruned_sw):
+            for generation_id in pruned:
+                discard(self.layout.generation(generation_id))
+            for sw_id in pruned_sw:
+                discard(os.path.join(self.layout.sw_dir, sw_id))
+            add_event(history, self.now(), 'pruned', generations=pruned, sw=pruned_sw)
+            self.save_history(history, remaining, current)
+        return pruned, pruned_sw
+
+    def sw_id_of(self, generation_id):
+        return self.layout.sw_link(self.layout.generation(generation_id))['sw_id']
+
+    def clean(self):
+        if not self.check_mode:
+            clean_leftovers(self.layout.root)
+            clean_leftovers(self.layout.generations)
+
+    # --- states --------------------------------------------------------------------------
+
+    def staged(self):
+        made = self.ensure_dirs()
+        current = self.layout.current_id()
+        current_entries = self.entries(self.layout.generation(current) if current else None)
+        created_next = False
+        if os.path.islink(self.layout.next) or (os.path.lexists(self.layout.next) and not os.path.isdir(self.layout.next)):
+            raise GenerationError('%s exists but is not a directory; move it away' % self.layout.next)
+        if not os.path.lexists(self.layout.next):
+            created_next = True
+            if not self.check_mode:
+                self.clean()
+                if current:
+                    self.recreate_next(current)
+                else:
+                    os.mkdir(self.layout.next, 0o755)
+                    os.chmod(self.layout.next, 0o755)
+                    fsync_dir(self.layout.root)
+        if os.path.isdir(self.layout.next):
+            next_entries = self.entries(self.layout.next)
+        else:  # check mode: it would be a copy of current, or empty
+            next_entries = current_entries
+        comparison = compare_entries(current_entries, next_entries)
+        differences = difference_names(comparison)
+        if not current:  # before the first switch: pending once anything is in next/
+            differences = [name for name in differences if name != '.']
+        digests = dict(current=tree_digest(current_entries) if current else None,
+                       next=tree_digest(next_entries) if next_entries else None)
+        result = self.result(changed=bool(made or created_next), current=current, pending=bool(differences),
+                             digests=digests, differences=differences)
+        return result, prepared_diff('%s -> %s' % (self.layout.next, 'created' if created_next else 'as it is'),
+                                     comparison) if created_next or differences else None
+
+    def switched(self):
+        current = self.layout.current_id()
+        if not os.path.isdir(self.layout.next) or os.path.islink(self.layout.next):
+            if self.check_mode and not os.path.lexists(self.layout.next):
+                # a check run after a state=staged that only said it would create next/: with a live
+                # generation, next/ would be its copy (nothing to switch); on a bare host the roles
+                # would fill it and it would become the first generation
+                history = load_history(self.layout.history_file)
+                new_id = None if current else next_generation_id(history, self.layout.generation_ids())
+                return self.result(changed=not current, switched=not current, current=current or new_id), None
+            raise GenerationError('%s does not exist: run state=staged first, then prepare the candidate there'
+                                  % self.layout.next)
+        history = load_history(self.layout.history_file)
+        existing = self.layout.generation_ids()
+        next_entries = scan_tree(self.layout.next)
+        current_entries = self.entries(self.layout.generation(current) if current else None)
+        next_digest = tree_digest(next_entries)
+        current_digest = tree_digest(current_entries) if current else None
+
+        if current and next_digest == current_digest:
+            next_sw = self.layout.sw_link(self.layout.next)['sw_id']
+            pruned, pruned_sw = self.prune(history, existing, current, next_sw)
+            result = self.result(changed=bool(pruned or pruned_sw), current=current,
+                                 digests=dict(before=current_digest, after=current_digest),
+                                 pruned=pruned, pruned_sw=pruned_sw)
+            return result, None
+
+        problems = missing_required(self.layout, self.layout.next, self.params['required_paths'])
+        if len(next_entries) == 1:
+            problems.insert(0, 'it is empty')
+        if problems:
+            raise GenerationError('%s cannot become live: %s' % (self.layout.next, '; '.join(problems)))
+        new_id = next_generation_id(history, existing)
+        comparison = compare_entries(current_entries, next_entries)
+        next_sw = self.layout.sw_link(self.layout.next)
+        now = self.now()
+
+        if not self.check_mode:
+            self.ensure_dirs()
+            self.clean()
+            fsync_tree(self.layout.next)
+            os.rename(self.layout.next, self.layout.generation(new_id))
+            fsync_dir(self.layout.generations)
+            fsync_dir(self.layout.root)
+            # the new generation is complete on disk: only now does it become live
+            atomic_symlink(self.layout.current_target(new_id), self.layout.current)
+        history = copy.deepcopy(history) if self.check_mode else history
+        entry = record(history, new_id)
+        entry.update(created=now, digest=next_digest, sw=next_sw['target'], sw_id=next_sw['sw_id'])
+        mark_live(history, new_id, now)
+        add_event(history, now, 'switched', **{'from': current, 'to': new_id})
+        existing = sorted(existing + [new_id], key=int)
+        if not self.check_mode:
+            self.save_history(history, existing, new_id)
+            self.recreate_next(new_id)
+        pruned, pruned_sw = self.prune(history, existing, new_id, next_sw['sw_id'])
+        result = self.result(changed=True, switched=True, current=new_id, previous=current,
+                             digests=dict(before=current_digest, after=next_digest),
+                             differences=difference_names(comparison), pruned=pruned, pruned_sw=pruned_sw)
+        return result, prepared_diff('current: %s -> %s' % (current or '(none)', new_id), comparison)
+
+    def rolled_back(self):
+        current = self.layout.current_id()
+        if current is None:
+            raise GenerationError('nothing is live under %s yet, so there is nothing to roll back' % self.layout.root)
+        history = load_history(self.layout.history_file)
+        existing = self.layout.generation_ids()
+        target = self.params['to']
+        if target and target.isdigit():  # "3", or 3 from YAML, means 0003
+            target = next((gid for gid in existing if int(gid) == int(target)), target)
+        if not target:
+            target = refresh_statuses(copy.deepcopy(history), current, existing)
+            if target is None:
+                raise GenerationError('the history of %s names no earlier generation that is not marked failed;'
+                                      ' give to (one of %s)' % (self.layout.root, ', '.join(existing)))
+        if target not in existing:
+            raise GenerationError('generation %s does not exist under %s; there are %s'
+                                  % (target, self.layout.generations, ', '.join(existing)))
+        result = self.result(current=current, **{'from': current, 'to': target})
+        if target == current:
+            return result, None
+        problems = missing_required(self.layout, self.layout.generation(target), self.params['required_paths'])
+        if problems:
+            raise GenerationError('cannot roll back to %s: %s' % (target, '; '.join(problems)))
+        current_entries = scan_tree(self.layout.generation(current))
+        target_entries = scan_tree(self.layout.generation(target))
+        comparison = compare_entries(current_entries, target_entries)
+        if not self.check_mode:
+            self.clean()
+            atomic_symlink(self.layout.current_target(target), self.layout.current)
+            now = self.now()
+            record(history, current)['failed_at'] = now
+            mark_live(history, target, now)
+            add_event(history, now, 'rolled_back', **{'from': current, 'to': target})
+            self.save_history(history, existing, target)
+            self.recreate_next(target)
+        result.update(changed=True, current=target, differences=difference_names(comparison),
+                      digests=dict(before=tree_digest(current_entries), after=tree_digest(target_entries)))
+        return result, prepared_diff('current: %s -> %s (rollback)' % (current, target), comparison)
+
+    def pruned(self):
+        current = self.layout.current_id()
+        history = load_history(self.layout.history_file)
+        existing = self.layout.generation_ids()
+        next_sw = self.layout.sw_link(self.layout.next)['sw_id'] if os.path.isdir(self.layout.next) else None
+        pruned, pruned_sw = self.prune(history, existing, current, next_sw)
+        return self.result(changed=bool(pruned or pruned_sw), current=current, pruned=pruned, pruned_sw=pruned_sw), None
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        generations = Generations(module.params, module.check_mode)
+        result, diff = getattr(generations, module.params['state'])()
+    except (GenerationError, TreeError) as exc:
+        module.fail_json(msg=str(exc))
+    except OSError as exc:
+        module.fail_json(msg='%s under %s failed: %s' % (module.params['state'], module.params['root'], exc))
+    if module._diff and diff:
+        result['diff'] = dict(prepared=diff)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
