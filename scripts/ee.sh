@@ -19,7 +19,8 @@
 #
 # Environment: EE_IMAGE (default mailrelay/ee), EE_BASE_IMAGE (default mailrelay/ee-base:13;
 # set it to use your own base and skip step 1), EE_BUILD_CA (a CA bundle file for pip inside the
-# build; default: pip's own `cert` setting), EE_FORCE=1 (rebuild even when the recipe matches).
+# build; default: the `cert` of pip's configuration, PIP_CERT included), EE_FORCE=1 (rebuild
+# even when the recipe matches).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
@@ -119,7 +120,7 @@ mv "$tarball" "$work/collection/mailrelay-sendmail.tar.gz"
 
 # The CA bundle this machine's pip trusts, when it has one of its own (a proxy that re-signs TLS
 # needs it inside the build too). Taken from the machine's pip configuration, never written down.
-ca=${EE_BUILD_CA:-${PIP_CERT:-$(python3 -m pip config get global.cert 2>/dev/null || true)}}
+ca=${EE_BUILD_CA:-$("$venv/bin/python" -m pip config list 2>/dev/null | sed -n "s/^[^.]*\.cert='\(.*\)'\$/\1/p" | head -n1)}
 if [ -n "$ca" ] && [ -s "$ca" ]; then
   cp "$ca" "$work/build-ca/pip-ca.crt"
 else
