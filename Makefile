@@ -1,9 +1,10 @@
 # mailrelay.sendmail - run as root on a Debian 12 host. Every target bootstraps what it needs.
 #
 #   make demo          two relays and a client in containers, built and verified; shown at work
-#   make test          lint + sanity + unit tests + every Molecule scenario
+#   make test          lint + sanity + unit tests + release and EE tests + every Molecule scenario
 #
 # Parts: make lint | sanity | units | molecule SCENARIO=build | images | sources | bench
+#        release | release-test | changelog | ee | ee-test
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -19,10 +20,11 @@ export PY_COLORS ?= 0
 export ANSIBLE_FORCE_COLOR ?= 0
 export NO_COLOR ?= 1
 
-.PHONY: help bootstrap deps engine venv images sources lint sanity units molecule test demo demo-verify demo-destroy bench clean $(addprefix molecule-,$(SCENARIOS))
+.PHONY: help bootstrap deps engine venv images sources lint sanity units molecule test demo demo-verify demo-destroy bench clean $(addprefix molecule-,$(SCENARIOS)) \
+        release release-test changelog ee ee-test
 
 help:
-	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,7p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "Scenarios: $(SCENARIOS)"
 
 # ---------------------------------------------------------------- bootstrap
@@ -47,6 +49,7 @@ bootstrap: venv images sources
 lint: venv
 	yamllint -s .
 	ansible-lint
+	antsibull-changelog lint
 
 sanity: venv
 	scripts/sanity.sh
@@ -60,12 +63,34 @@ molecule: bootstrap
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: bootstrap
 	molecule test -s $*
 
-test: lint sanity units
+test: lint sanity units release-test ee-test
 	@$(MAKE) --no-print-directory bootstrap
 	@for s in $(SCENARIOS); do \
 	  echo ">>> molecule test -s $$s"; \
 	  molecule test -s $$s || exit 1; \
 	done
+
+# ---------------------------------------------------------------- release and execution environment
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+
+# the collection tarball in the checkout's root, proven by release-test before it is called done
+release: venv
+	ansible-galaxy collection build --force --output-path $(CURDIR) .
+	scripts/release-test.sh $(CURDIR)/mailrelay-sendmail-$(VERSION).tar.gz
+
+release-test: venv
+	scripts/release-test.sh
+
+# CHANGELOG.rst and changelogs/changelog.yaml for the version in galaxy.yml; consumes the fragments
+changelog: venv
+	antsibull-changelog lint
+	antsibull-changelog release
+
+ee: venv engine
+	scripts/ee.sh
+
+ee-test: ee images
+	scripts/ee-test.sh
 
 # ---------------------------------------------------------------- demo and benchmark
 demo: bootstrap
