@@ -152,7 +152,7 @@ fi
 # ------------------------------------------------------------------ 4. smoke check inside the image
 docker run --rm "$ee_image:$version" bash -ec '
   ansible-runner --version >/dev/null
-  python3 -c "import ansible_runner, cryptography, docker, requests"
+  python3 -c "import ansible_runner, cryptography, docker, jmespath, requests"
   docker --version >/dev/null
   ansible-galaxy collection list --format json >/tmp/collections.json
   python3 - <<PY
