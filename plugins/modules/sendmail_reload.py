@@ -62,6 +62,14 @@ options:
         description: TCP port.
         type: int
         default: 25
+      tls:
+        description:
+          - V(implicit) for a listener that speaks TLS from the first byte (port 465, C(M=s)): the
+            greeting is read after a TLS handshake (the certificate is not checked here; the gate does).
+          - Anything else reads the greeting in clear.
+        type: str
+        default: starttls
+        version_added: 0.2.0
   timeout:
     description: Seconds to wait for the pid file and the listeners.
     type: int
@@ -125,6 +133,7 @@ listeners_ready:
 
 import os
 import socket
+import ssl
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -140,6 +149,7 @@ def argument_spec():
         listeners=dict(type='list', elements='dict', default=[{'addr': '127.0.0.1', 'port': 25}], options=dict(
             addr=dict(type='str', required=True),
             port=dict(type='int', default=25),
+            tls=dict(type='str', default='starttls'),
         )),
         timeout=dict(type='int', default=60),
         state=dict(type='str', choices=['reloaded', 'started'], default='reloaded'),
@@ -160,8 +170,9 @@ def listener_name(host, port):
     return '[%s]:%d' % (host, port) if ':' in host else '%s:%d' % (host, port)
 
 
-def greet(host, port, timeout):
-    """Connect and read the greeting. None when it is a 220, else what went wrong."""
+def greet(host, port, timeout, implicit=False):
+    """Connect (with a TLS handshake first for implicit TLS) and read the greeting. None when it
+    is a 220, else what went wrong."""
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except socket.timeout:
@@ -170,6 +181,14 @@ def greet(host, port, timeout):
         return exc.strerror or str(exc)
     try:
         sock.settimeout(timeout)
+        if implicit:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            try:
+                sock = context.wrap_socket(sock, server_hostname=None)
+            except ssl.SSLError as exc:
+                return 'TLS handshake failed: %s' % (exc.reason or exc)
         data = b''
         while b'\n' not in data and len(data) < 512:
             chunk = sock.recv(512)
@@ -228,7 +247,8 @@ def wait_ready(pid_file, before, listeners, timeout, clock=time.monotonic, sleep
     every listener greets. Returns (pid, ready listener names, problems); problems is empty on success."""
     deadline = clock() + timeout
     ready = []
-    targets = [(probe_address(item['addr']), int(item.get('port') or 25)) for item in listeners]
+    targets = [(probe_address(item['addr']), int(item.get('port') or 25), item.get('tls') == 'implicit')
+               for item in listeners]
     while True:
         problems = []
         state = pid_file_state(pid_file)
@@ -242,11 +262,12 @@ def wait_ready(pid_file, before, listeners, timeout, clock=time.monotonic, sleep
         elif not alive(pid):
             problems.append('pid %d from %s is not running' % (pid, pid_file))
         if not problems:
-            for host, port in targets:
+            for host, port, implicit in targets:
                 name = listener_name(host, port)
                 if name in ready:
                     continue
-                error = probe(host, port, max(0.5, min(PROBE_TIMEOUT, deadline - clock())))
+                wait = max(0.5, min(PROBE_TIMEOUT, deadline - clock()))
+                error = probe(host, port, wait, implicit) if implicit else probe(host, port, wait)
                 if error is None:
                     ready.append(name)
                 else:
