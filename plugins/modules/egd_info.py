@@ -69,7 +69,7 @@ EXAMPLES = r"""
     that:
       - egd.bytes_read == 32
       - egd.socket.mode == '0600'
-    fail_msg: "{{ egd.path }} served {{ egd.bytes_read }} of 32 bytes"
+    fail_msg: "{{ egd.socket.path }} served {{ egd.bytes_read }} of 32 bytes"
 
 - name: Only ask for the entropy level and the pid (prngd)
   mailrelay.sendmail.egd_info:
@@ -86,17 +86,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-path:
-  description: The socket spoken to.
-  returned: always
-  type: str
-  sample: /var/run/egd-pool
 socket:
-  description: What is at O(path).
+  description: The socket spoken to, and what is at its path.
   returned: always
   type: dict
-  sample: {exists: true, type: socket, mode: "0600", owner: root, group: root}
+  sample: {path: /var/run/egd-pool, exists: true, type: socket, mode: "0600", owner: root, group: root}
   contains:
+    path:
+      description: O(path).
+      type: str
     exists:
       description: Whether anything is at O(path).
       type: bool
@@ -177,10 +175,8 @@ def _name(lookup, ident):
 def describe_socket(path):
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        return {'exists': False}
     except OSError:
-        return {'exists': False}
+        return {'path': path, 'exists': False}
     if stat.S_ISSOCK(st.st_mode):
         kind = 'socket'
     elif stat.S_ISREG(st.st_mode):
@@ -190,6 +186,7 @@ def describe_socket(path):
     else:
         kind = 'other'
     return {
+        'path': path,
         'exists': True,
         'type': kind,
         'mode': '%04o' % stat.S_IMODE(st.st_mode),
@@ -211,7 +208,8 @@ def argument_spec():
 def run_probe(params):
     """Talk to the socket; returns (result, error message or None)."""
     path = params['path']
-    result = {'path': path, 'socket': describe_socket(path), 'bytes_requested': params['bytes']}
+    # no top-level 'path' key: AnsibleModule would add that file's attributes to the result
+    result = {'socket': describe_socket(path), 'bytes_requested': params['bytes']}
     if not 0 <= params['bytes'] <= MAX_READ:
         return result, 'bytes must be between 0 and %d (one EGD read), not %d' % (MAX_READ, params['bytes'])
     if not result['socket']['exists']:

@@ -43,8 +43,9 @@ def test_reads_from_a_prngd_like_daemon(run_module, egd_peer, check_mode):
     rc, result, dummy = run_module(egd_info, {'path': peer.path, 'bytes': 32, 'query_pid': True}, check_mode=check_mode)
     assert rc == 0, result
     assert result['changed'] is False
-    assert result['socket'] == {'exists': True, 'type': 'socket', 'mode': '0600',
+    assert result['socket'] == {'path': peer.path, 'exists': True, 'type': 'socket', 'mode': '0600',
                                 'owner': result['socket']['owner'], 'group': result['socket']['group']}
+    assert 'path' not in result and 'size' not in result  # no file attributes added by AnsibleModule
     assert result['entropy_bits'] == 4096
     assert result['command'] == '0x01'
     assert result['bytes_read'] == 32
@@ -115,7 +116,7 @@ def test_no_socket(run_module, tmp_path):
     rc, result, dummy = run_module(egd_info, {'path': str(tmp_path / 'egd-pool')})
     assert rc == 1
     assert 'no socket at' in result['msg'] and 'is the entropy daemon running' in result['msg']
-    assert result['socket'] == {'exists': False}
+    assert result['socket'] == {'path': str(tmp_path / 'egd-pool'), 'exists': False}
 
 
 def test_a_file_is_not_a_socket(run_module, tmp_path):
