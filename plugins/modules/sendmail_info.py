@@ -74,6 +74,17 @@ EXAMPLES = r"""
       - sendmail.starttls
     fail_msg: "sendmail {{ sendmail.version }} lacks SASLv2 or STARTTLS: {{ sendmail.compiled_with | join(' ') }}"
 
+- name: Would this sendmail read RandFile at all?
+  mailrelay.sendmail.sendmail_info:
+    ehlo: false
+  register: built
+
+- name: Say where its TLS gets its randomness
+  ansible.builtin.debug:
+    msg: >-
+      {{ 'the kernel (HASURANDOMDEV: RandFile is ignored)' if built.urandom_dev
+         else 'RandFile only; egd: works: ' ~ (built.egd and built.libcrypto_rand_egd) }}
+
 - name: Check a freshly built binary against a test configuration before installing it
   mailrelay.sendmail.sendmail_info:
     binary: /usr/local/src/sendmail-8.17.1.9/obj.Linux.6.1.0.x86_64/sendmail/sendmail
