@@ -28,6 +28,8 @@ trap cleanup EXIT
 docker rm -f "$name" >/dev/null 2>&1 || true
 docker run -d --name "$name" --hostname e2e.mailrelay.test --cap-add SYS_ADMIN --cgroupns host \
   -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock "$image" /lib/systemd/systemd >/dev/null
+# let systemd finish booting (apt's signature check fails while /tmp is being set up)
+timeout 120 docker exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 || true
 docker cp "$tarball" "$name:/tmp/sendmail.tar.gz"
 
 docker exec -i "$name" bash -euo pipefail <<'BUILD'
