@@ -30,7 +30,7 @@ docker run -d --name "$name" --hostname e2e.mailrelay.test --cap-add SYS_ADMIN -
   -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock "$image" /lib/systemd/systemd >/dev/null
 # let systemd finish booting (apt's signature check fails while /tmp is being set up)
 timeout 120 docker exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 || true
-docker cp "$tarball" "$name:/tmp/sendmail.tar.gz"
+docker cp "$tarball" "$name:/srv/sendmail.tar.gz"   # not /tmp: systemd mounts a tmpfs over it
 
 docker exec -i "$name" bash -euo pipefail <<'BUILD'
 export DEBIAN_FRONTEND=noninteractive
@@ -48,7 +48,7 @@ echo "building OpenSSL with enable-egd (slow)"
 make -j"$(nproc)" build_libs >> /src/openssl.log 2>&1 && make install_dev >> /src/openssl.log 2>&1
 cd /src
 for v in stock egd; do
-  rm -rf sm-$v && mkdir sm-$v && tar xzf /tmp/sendmail.tar.gz -C sm-$v --strip-components=1
+  rm -rf sm-$v && mkdir sm-$v && tar xzf /srv/sendmail.tar.gz -C sm-$v --strip-components=1
 done
 cat > sm-stock/devtools/Site/site.config.m4 <<'M4'
 APPENDDEF(`confENVDEF', `-DSTARTTLS -DNEWDB -DHASFLOCK=1')
