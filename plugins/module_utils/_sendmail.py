@@ -28,35 +28,46 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp import (
 )
 
 _VERSION = re.compile(r'^Version\s+(\S+)\s*$')
-_COMPILED = re.compile(r'^\s*Compiled with:\s*(.*)$')
+# The option lists sendmail prints with -d0.1 ("Compiled with"), -d0.10 ("OS Defines"),
+# -d0.12 ("libsm Defines") and -d0.13 ("FFR Defines"); sm_printoptions() continues a list on
+# lines that start with two tabs.
+_SECTIONS = {
+    'Compiled with': 'compiled_with',
+    'OS Defines': 'os_defines',
+    'libsm Defines': 'libsm_defines',
+    'FFR Defines': 'ffr_defines',
+}
+_SECTION = re.compile(r'^\s*(%s):\s*(.*)$' % '|'.join(re.escape(name) for name in _SECTIONS))
 
 
 def parse_version_output(text):
-    """Parse the start of `sendmail -d0.1` output.
+    """Parse the start of `sendmail -d0.1` (or -d0.10 ... -d0.13) output.
 
-    Returns a dict with ``version`` (str or None) and ``compiled_with`` (list of the option
-    words, in the order sendmail prints them; ``NEWDB=5.3`` style words are kept whole).
+    Returns a dict with ``version`` (str or None) and the option lists ``compiled_with``,
+    ``os_defines``, ``libsm_defines`` and ``ffr_defines`` (lists of the words in sendmail's
+    order, empty when that level was not asked for; ``NEWDB=5.3`` style words are kept whole).
     """
-    version = None
-    compiled = []
-    in_compiled = False
+    result = {'version': None}
+    result.update((key, []) for key in _SECTIONS.values())
+    current = None
     for line in text.splitlines():
         match = _VERSION.match(line)
         if match:
-            version = match.group(1)
-            in_compiled = False
+            result['version'] = match.group(1)
+            current = None
             continue
-        match = _COMPILED.match(line)
+        match = _SECTION.match(line)
         if match:
-            compiled.extend(match.group(1).split())
-            in_compiled = True
+            current = _SECTIONS[match.group(1)]
+            result[current].extend(match.group(2).split())
             continue
-        # continuation lines of "Compiled with:" are indented (sendmail uses tabs)
-        if in_compiled and line[:1] in ('\t', ' ') and line.strip():
-            compiled.extend(line.split())
+        # continuation lines are indented (sendmail uses tabs) and carry only option words;
+        # the "Conf file:", "Pid file:" lines of -d0.10 are indented too but have a label
+        if current and line[:1] in ('\t', ' ') and line.strip() and ':' not in line:
+            result[current].extend(line.split())
             continue
-        in_compiled = False
-    return {'version': version, 'compiled_with': compiled}
+        current = None
+    return result
 
 
 def compile_options(compiled_with):
@@ -69,6 +80,31 @@ def compile_options(compiled_with):
         else:
             options[word] = True
     return options
+
+
+def parse_ldd(text):
+    """Map the libraries in `ldd` output to the files the dynamic linker would load.
+
+    ``libcrypto.so.3 => /lib/x86_64-linux-gnu/libcrypto.so.3 (0x...)`` gives
+    ``{'libcrypto.so.3': '/lib/x86_64-linux-gnu/libcrypto.so.3'}``; a library that is not found
+    maps to None; the vDSO and the loader line (no "=>") are left out.
+    """
+    libraries = {}
+    for line in text.splitlines():
+        name, arrow, rest = line.strip().partition(' => ')
+        if not arrow:
+            continue
+        target = rest.split(' (', 1)[0].strip()
+        libraries[name.strip()] = None if target in ('', 'not found') else target
+    return libraries
+
+
+def libcrypto_path(libraries):
+    """The libcrypto among parse_ldd()'s libraries (None when the binary does not link one)."""
+    for name in sorted(libraries):
+        if name.startswith('libcrypto.so'):
+            return libraries[name]
+    return None
 
 
 def split_replies(lines):

@@ -12,8 +12,13 @@ short_description: Report how a sendmail binary was built and what it advertises
 version_added: 0.1.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
-  - Runs C(sendmail -d0.1) to read the version and the C(Compiled with) options (for example
-    C(SASLv2) and C(STARTTLS)), without reading any configuration file.
+  - Runs C(sendmail -d0.10) to read the version, the C(Compiled with) options (for example
+    C(SASLv2) and C(STARTTLS)) and the C(OS Defines) (for example C(HASURANDOMDEV)), without
+    reading any configuration file.
+  - For a binary with STARTTLS, finds the libcrypto it links against (C(ldd)) and reads that
+    library's dynamic symbol table to tell whether it has C(RAND_egd()), which sendmail's
+    C(RandFile=egd:/path) needs. OpenSSL 1.1.0 and later only have it when built with
+    C(enable-egd).
   - When a configuration file exists (or one is named), speaks SMTP with the binary on its
     standard input (C(sendmail -bs -Am)), sends EHLO and QUIT, and returns the extensions and
     AUTH mechanisms it advertises. No network connection is made and no mail is sent. This is
@@ -69,6 +74,17 @@ EXAMPLES = r"""
       - sendmail.starttls
     fail_msg: "sendmail {{ sendmail.version }} lacks SASLv2 or STARTTLS: {{ sendmail.compiled_with | join(' ') }}"
 
+- name: Would this sendmail read RandFile at all?
+  mailrelay.sendmail.sendmail_info:
+    ehlo: false
+  register: built
+
+- name: Say where its TLS gets its randomness
+  ansible.builtin.debug:
+    msg: >-
+      {{ 'the kernel (HASURANDOMDEV: RandFile is ignored)' if built.urandom_dev
+         else 'RandFile only; egd: works: ' ~ (built.egd and built.libcrypto_rand_egd) }}
+
 - name: Check a freshly built binary against a test configuration before installing it
   mailrelay.sendmail.sendmail_info:
     binary: /usr/local/src/sendmail-8.17.1.9/obj.Linux.6.1.0.x86_64/sendmail/sendmail
@@ -122,6 +138,37 @@ starttls:
   returned: always
   type: bool
   sample: true
+os_defines:
+  description:
+    - The C(OS Defines) words (C(-d0.10)), in sendmail's order. They say what sendmail assumed
+      about the platform when it was compiled.
+  returned: when the binary exists
+  type: list
+  elements: str
+  sample: [ADDRCONFIG_IS_BROKEN, HASFCHOWN, HASFCHMOD, HASFLOCK, HASGETUSERSHELL, HASURANDOMDEV, HASWAITPID]
+urandom_dev:
+  description:
+    - Whether the binary was built for a platform with a kernel random device (C(HASURANDOMDEV)
+      in RV(os_defines); the default on Linux). sendmail then lets OpenSSL seed itself and
+      ignores C(RandFile) entirely, so an entropy daemon is of no use to it.
+  returned: always
+  type: bool
+  sample: true
+egd:
+  description: Whether the binary was compiled with EGD support (C(EGD) in RV(compiled_with)), without which an C(egd:) RandFile is not understood.
+  returned: always
+  type: bool
+  sample: false
+libcrypto:
+  description: The libcrypto the binary loads, as C(ldd) resolves it; null without STARTTLS, when C(ldd) is missing or finds none.
+  returned: when the binary exists
+  type: str
+  sample: /lib/x86_64-linux-gnu/libcrypto.so.3
+libcrypto_rand_egd:
+  description: Whether RV(libcrypto) exports C(RAND_egd) (false when there is no libcrypto to look at).
+  returned: always
+  type: bool
+  sample: false
 config:
   description: The configuration file used for the EHLO session.
   returned: always
@@ -171,9 +218,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._elf import ELFError, exports
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._sendmail import (
     compile_options,
     ehlo_session,
+    libcrypto_path,
+    parse_ldd,
     parse_version_output,
     summarize_session,
 )
@@ -185,6 +235,22 @@ def file_sha256(path):
         for chunk in iter(lambda: handle.read(1024 * 1024), b''):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def tls_library(module, binary):
+    """The libcrypto the binary links against, and whether it has RAND_egd."""
+    ldd = module.get_bin_path('ldd')
+    if ldd is None:
+        return None, False
+    dummy_rc, out, dummy_err = module.run_command([ldd, binary])
+    path = libcrypto_path(parse_ldd(out))
+    if path is None:
+        return None, False
+    try:
+        return path, exports(path, 'RAND_egd')
+    except (OSError, ELFError) as exc:
+        module.warn('cannot read the symbols of %s: %s' % (path, exc))
+        return path, False
 
 
 def main():
@@ -204,6 +270,7 @@ def main():
         changed=False, exists=False, binary=binary, config=config,
         config_exists=os.path.isfile(config), session_ran=False,
         sasl_v2=False, starttls=False, extensions={}, auth_mechanisms=[], starttls_offered=False,
+        urandom_dev=False, egd=False, libcrypto_rand_egd=False,
     )
     if not os.path.exists(binary):
         module.exit_json(**result)
@@ -213,8 +280,8 @@ def main():
     result['sha256'] = file_sha256(binary)
 
     # -C /dev/null: version and options are printed before sendmail reads (and refuses) the
-    # configuration, so no configuration, DNS or queue is touched.
-    rc, out, err = module.run_command([binary, '-d0.1', '-bt', '-C', '/dev/null'], data='')
+    # configuration, so no configuration, DNS or queue is touched. -d0.10 adds the OS Defines.
+    rc, out, err = module.run_command([binary, '-d0.10', '-bt', '-C', '/dev/null'], data='')
     parsed = parse_version_output(out + '\n' + err)
     if parsed['version'] is None:
         module.fail_json(msg='%s did not report a version (rc=%s): %s' % (binary, rc, (err or out).strip()[:500]), **result)
@@ -224,6 +291,12 @@ def main():
     result['compile_options'] = options
     result['sasl_v2'] = 'SASLv2' in options
     result['starttls'] = 'STARTTLS' in options
+    result['os_defines'] = parsed['os_defines']
+    result['urandom_dev'] = 'HASURANDOMDEV' in parsed['os_defines']
+    result['egd'] = 'EGD' in options
+    result['libcrypto'] = None
+    if result['starttls']:
+        result['libcrypto'], result['libcrypto_rand_egd'] = tls_library(module, binary)
 
     if module.params['ehlo'] and result['config_exists']:
         if os.geteuid() != 0:

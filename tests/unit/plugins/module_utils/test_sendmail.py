@@ -11,6 +11,8 @@ import pytest
 
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._sendmail import (
     compile_options,
+    libcrypto_path,
+    parse_ldd,
     parse_version_output,
     split_replies,
     summarize_session,
@@ -106,3 +108,77 @@ def test_refused_ehlo_has_no_extensions():
     assert summary['ehlo_reply_code'] == 554
     assert summary['extensions'] == {}
     assert summary['auth_mechanisms'] == []
+
+
+# `sendmail -d0.10 -bt -C /dev/null`, captured: the stock Linux build (HASURANDOMDEV) on Debian 13,
+# and one built without HASURANDOMDEV, with EGD, against an OpenSSL built with enable-egd.
+@pytest.mark.parametrize('fixture, urandom_dev, egd, starttls, first_os_define', [
+    ('d0.10-debian13.txt', True, False, True, 'ADDRCONFIG_IS_BROKEN'),
+    ('d0.10-no-urandom-egd.txt', False, True, True, 'HASFCHOWN'),
+])
+def test_os_defines_captured(fixture, urandom_dev, egd, starttls, first_os_define):
+    parsed = parse_version_output((FIXTURES / fixture).read_text())
+    options = compile_options(parsed['compiled_with'])
+    assert parsed['version'] == '8.17.1.9'
+    assert ('HASURANDOMDEV' in parsed['os_defines']) is urandom_dev
+    assert ('EGD' in options) is egd
+    assert ('STARTTLS' in options) is starttls
+    assert parsed['os_defines'][0] == first_os_define
+    # the labelled lines after the OS Defines are not option words
+    for word in parsed['os_defines'] + parsed['compiled_with']:
+        assert ':' not in word and '/' not in word, word
+    assert 'HASFLOCK' in parsed['os_defines']
+
+
+def test_d01_output_has_no_os_defines():
+    parsed = parse_version_output((FIXTURES / 'd0.1-debian12.txt').read_text())
+    assert parsed['os_defines'] == []
+    assert len(parsed['compiled_with']) == 19
+
+
+def test_all_option_lists():
+    text = (
+        'Version 8.18.1\n'
+        ' Compiled with: LOG STARTTLS\n'
+        '\t\tSASLv2\n'
+        '    OS Defines: HASFLOCK HASURANDOMDEV\n'
+        '\t\tUSESETEUID\n'
+        '     Conf file:\t/etc/mail/submit.cf (default for MSP)\n'
+        '      Pid file:\t/var/run/sendmail.pid (default)\n'
+        ' libsm Defines: SM_CONF_SHM\n'
+        '   FFR Defines: _FFR_QUEUE_SCHED_DBG\n'
+        '       OpenSSL: compiled 0x30000130\n'
+    )
+    parsed = parse_version_output(text)
+    assert parsed['compiled_with'] == ['LOG', 'STARTTLS', 'SASLv2']
+    assert parsed['os_defines'] == ['HASFLOCK', 'HASURANDOMDEV', 'USESETEUID']
+    assert parsed['libsm_defines'] == ['SM_CONF_SHM']
+    assert parsed['ffr_defines'] == ['_FFR_QUEUE_SCHED_DBG']
+
+
+LDD_DEBIAN13 = """\tlinux-vdso.so.1 (0x00007ffd3a5e2000)
+\tlibdb-5.3.so => /lib/x86_64-linux-gnu/libdb-5.3.so (0x00007f8e0b600000)
+\tlibsasl2.so.3 => /usr/local/lib/libsasl2.so.3 (0x00007f8e0b5e0000)
+\tlibssl.so.3 => /lib/x86_64-linux-gnu/libssl.so.3 (0x00007f8e0b500000)
+\tlibcrypto.so.3 => /lib/x86_64-linux-gnu/libcrypto.so.3 (0x00007f8e0b000000)
+\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f8e0ae00000)
+\t/lib64/ld-linux-x86-64.so.2 (0x00007f8e0b8a0000)
+"""
+
+
+@pytest.mark.parametrize('text, expected', [
+    (LDD_DEBIAN13, '/lib/x86_64-linux-gnu/libcrypto.so.3'),
+    ('\tlibcrypto.so.3 => /opt/openssl-egd/lib/libcrypto.so.3 (0x00007f1c2d000000)\n', '/opt/openssl-egd/lib/libcrypto.so.3'),
+    ('\tlibcrypto.so.1.1 => not found\n', None),
+    ('\tnot a dynamic executable\n', None),
+    ('', None),
+])
+def test_libcrypto_from_ldd(text, expected):
+    assert libcrypto_path(parse_ldd(text)) == expected
+
+
+def test_parse_ldd_keeps_every_library():
+    libraries = parse_ldd(LDD_DEBIAN13)
+    assert libraries['libsasl2.so.3'] == '/usr/local/lib/libsasl2.so.3'
+    assert 'linux-vdso.so.1' not in libraries
+    assert len(libraries) == 5

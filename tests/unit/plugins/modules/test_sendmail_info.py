@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """sendmail_info against stand-in binaries that replay real sendmail output.
 
-The stand-in answers `-d0.1 -bt -C /dev/null` with a captured version report and speaks SMTP
+The stand-in answers `-d0.10 -bt -C /dev/null` with a captured version report and speaks SMTP
 on stdin for `-C <cf> -bs -Am` like sendmail does - including the 8.18 / CVE-2023-51765
 behaviour of refusing a client that talks before the greeting.
 """
@@ -26,7 +26,7 @@ FAKE = textwrap.dedent('''\
     #!{python}
     import os, select, sys, time
     args = sys.argv[1:]
-    if args[:3] == ['-d0.1', '-bt', '-C']:
+    if args[:3] == ['-d0.10', '-bt', '-C']:
         sys.stdout.write(open({version!r}).read())
         sys.exit(72)
     if '-bs' in args:
@@ -52,7 +52,7 @@ FAKE = textwrap.dedent('''\
 ''')
 
 
-def make_fake(tmp_path, version='d0.1-debian12.txt', session='bs-session-debian12.txt', greeting_delay=0.0, stall=False):
+def make_fake(tmp_path, version='d0.10-debian13.txt', session='bs-session-debian12.txt', greeting_delay=0.0, stall=False):
     path = tmp_path / 'sendmail'
     path.write_text(FAKE.format(python=sys.executable, version=str(FIXTURES / version),
                                 session=str(FIXTURES / session), greeting_delay=greeting_delay, stall=stall))
@@ -140,3 +140,47 @@ def test_not_a_sendmail(run_module, tmp_path):
     assert rc == 1
     assert 'did not report a version' in result['msg']
     assert os.path.basename(result['binary']) == 'true'
+
+
+def fake_ldd(tmp_path, monkeypatch, libcrypto):
+    """An ldd on PATH that says the binary loads ``libcrypto``."""
+    bindir = tmp_path / 'bin'
+    bindir.mkdir()
+    ldd = bindir / 'ldd'
+    ldd.write_text('#!/bin/sh\nprintf "\\tlibcrypto.so.3 => %s (0x00007f00)\\n" "' + str(libcrypto) + '"\n')
+    ldd.chmod(0o755)
+    monkeypatch.setenv('PATH', '%s:%s' % (bindir, os.environ.get('PATH', '')))
+
+
+@pytest.mark.parametrize('fixture, urandom_dev, egd', [
+    ('d0.10-debian13.txt', True, False),
+    ('d0.10-no-urandom-egd.txt', False, True),
+])
+def test_os_defines_and_egd(run_module, tmp_path, monkeypatch, fixture, urandom_dev, egd):
+    from ansible_collections.mailrelay.sendmail.tests.unit.plugins.module_utils.test_elf import make_elf
+    library = tmp_path / 'libcrypto.so.3'
+    library.write_bytes(make_elf(['RAND_status', 'RAND_egd'] if egd else ['RAND_status']))
+    fake_ldd(tmp_path, monkeypatch, library)
+    binary = make_fake(tmp_path, version=fixture)
+    rc, result, dummy = run_module(sendmail_info, {'binary': binary, 'ehlo': False})
+    assert rc == 0, result
+    assert result['urandom_dev'] is urandom_dev
+    assert ('HASURANDOMDEV' in result['os_defines']) is urandom_dev
+    assert result['egd'] is egd
+    assert result['libcrypto'] == str(library)
+    assert result['libcrypto_rand_egd'] is egd
+
+
+def test_no_libcrypto_found(run_module, tmp_path, monkeypatch):
+    fake_ldd(tmp_path, monkeypatch, 'not found')
+    binary = make_fake(tmp_path)
+    rc, result, dummy = run_module(sendmail_info, {'binary': binary, 'ehlo': False})
+    assert rc == 0, result
+    assert result['libcrypto'] is None
+    assert result['libcrypto_rand_egd'] is False
+
+
+def test_missing_binary_has_false_entropy_keys(run_module, tmp_path):
+    rc, result, dummy = run_module(sendmail_info, {'binary': str(tmp_path / 'nope')})
+    assert (result['urandom_dev'], result['egd'], result['libcrypto_rand_egd']) == (False, False, False)
+    assert 'os_defines' not in result
