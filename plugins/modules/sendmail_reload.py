@@ -64,7 +64,7 @@ options:
         default: 25
       tls:
         description:
-          - V(implicit) for a listener that speaks TLS from the first byte (port 465, C(M=s)): the
+          - V(implicit) for a listener that speaks TLS from the first byte (port 465, C(M=s)) - the
             greeting is read after a TLS handshake (the certificate is not checked here; the gate does).
           - Anything else reads the greeting in clear.
         type: str
