@@ -40,6 +40,11 @@ options:
     description: Work directory base on the builder.
     type: str
     default: /var/tmp/mailrelay-build
+  controller_arch:
+    description:
+      - The controller's architecture (C(uname -m)). A platform of another architecture cannot be built in a
+        container there and needs a build host.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -61,9 +66,9 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._build_inputs i
 
 
 def artifact_builders(builds, builder='auto', build_hosts=None, images=None, container_prefix='mailrelay-build',
-                      build_root='/var/tmp/mailrelay-build'):
+                      build_root='/var/tmp/mailrelay-build', controller_arch=None):
     try:
-        return _builders(builds, builder, build_hosts, images, container_prefix, build_root)
+        return _builders(builds, builder, build_hosts, images, container_prefix, build_root, controller_arch)
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: cleartext_mechanisms
 short_description: The SASL mechanisms of a list that send the password in clear
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Returns the members of a list of SASL mechanism names whose exchange carries the password

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: pluginviewer_mechanisms
 short_description: The SASL mechanisms Cyrus SASL's pluginviewer lists
-version_added: 0.1.0
+version_added: 0.2.0
 author:
   - mailrelay.sendmail contributors
 description:

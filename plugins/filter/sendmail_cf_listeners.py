@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: sendmail_cf_listeners
 short_description: The listeners of a live sendmail.cf, as sendmail_listeners describes them
-version_added: 0.1.0
+version_added: 0.2.0
 author:
   - mailrelay.sendmail contributors
 description:

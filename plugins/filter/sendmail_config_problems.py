@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: sendmail_config_problems
 short_description: Every problem in the sendmail_config variables, before any change
-version_added: 0.1.0
+version_added: 0.2.0
 author:
   - mailrelay.sendmail contributors
 description:
@@ -103,7 +103,7 @@ description:
     false, C(sendmail_config_tls_min_version) other than V(TLSv1.2)/V(TLSv1.3), missing keys in
     access, authinfo and trust_auth entries, empty certificate paths while TLS is on."
   - "B(Numbers.) C(sendmail_config_log_level), C(_max_message_size), C(_ident_timeout),
-    C(_backups_keep) and the abuse limits C(_max_daemon_children), C(_connection_rate_throttle),
+    and the abuse limits C(_max_daemon_children), C(_connection_rate_throttle),
     C(_conncontrol), C(_ratecontrol), C(_bad_rcpt_throttle), C(_max_rcpts_per_message) must be
     non-negative integers (numeric strings are fine). C(sendmail_config_privacy_flags) and
     C(_dont_blame_sendmail) must be words sendmail knows. An unknown id in

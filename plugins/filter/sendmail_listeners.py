@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: sendmail_listeners
 short_description: What each entry of sendmail_config_daemons means to sendmail
-version_added: 0.1.0
+version_added: 0.2.0
 author:
   - mailrelay.sendmail contributors
 description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: smart_host_name
 short_description: The host name in a sendmail SMART_HOST value
-version_added: 0.1.0
+version_added: 0.2.0
 author:
   - mailrelay.sendmail contributors
 description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: verify_listener_report
 short_description: Judge one listener of a relay from the results of the SMTP probes
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Takes the registered results of the probe modules for one listener of one relay and returns

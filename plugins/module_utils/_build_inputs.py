@@ -157,7 +157,7 @@ def artifact_builds(jobs):
 
 
 def artifact_builders(builds, builder='auto', build_hosts=None, images=None, container_prefix='mailrelay-build',
-                      build_root='/var/tmp/mailrelay-build'):
+                      build_root='/var/tmp/mailrelay-build', controller_arch=None):
     """Decide where each artifact is built. Returns the builds with builder details added.
 
     kind 'host': the inventory host listed for the platform in build_hosts (become: true);
@@ -184,6 +184,11 @@ def artifact_builders(builds, builder='auto', build_hosts=None, images=None, con
                                  'relays: relays carry no compiler. Fix: name a dedicated build host.' % (host, platform))
             entry.update(kind='host', builder=host, image=None, become=True)
         elif builder in ('container', 'auto'):
+            arch = platform.split('-')[-1]
+            if controller_arch and arch != controller_arch:
+                raise ValueError('%s needs a build for %s, but a build container on this controller runs %s. Fix: name a '
+                                 'build host of that architecture: mailrelay_artifact_build_hosts: {%s: <inventory host>}.'
+                                 % (', '.join(build.get('hosts', [])) or 'a relay', arch, controller_arch, platform))
             image = images.get(release)
             if not image:
                 raise ValueError('no build image for %s (relays %s): mailrelay_artifact_build_images has %s. Fix: add '

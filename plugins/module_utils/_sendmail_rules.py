@@ -998,8 +998,6 @@ DEFAULTS = {
     'sendmail_config_defines': {},
     'sendmail_config_features': [],
     'sendmail_config_mc_extra': '',
-    'sendmail_config_backup_dir': '/var/lib/mailrelay/backup/cf',
-    'sendmail_config_backups_keep': 5,
     'sendmail_config_service_enabled': True,
     'sendmail_config_accept_risks': [],
 }
@@ -1007,7 +1005,7 @@ DEFAULTS = {
 #: Variables that must be non-negative integers (a numeric string is fine).
 COUNT_VARIABLES = (
     'sendmail_config_log_level', 'sendmail_config_max_message_size', 'sendmail_config_ident_timeout',
-    'sendmail_config_backups_keep', 'sendmail_config_max_daemon_children',
+    'sendmail_config_max_daemon_children',
     'sendmail_config_connection_rate_throttle', 'sendmail_config_conncontrol',
     'sendmail_config_ratecontrol', 'sendmail_config_bad_rcpt_throttle',
     'sendmail_config_max_rcpts_per_message',
@@ -1022,7 +1020,6 @@ TLS_PATH_VARIABLES = (
 )
 OTHER_PATH_VARIABLES = (
     'sendmail_config_sasl_config', 'sendmail_config_sasl_pluginviewer', 'sendmail_config_cf_dir',
-    'sendmail_config_backup_dir',
 )
 
 

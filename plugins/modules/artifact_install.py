@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: artifact_install
 short_description: Install a packed software prefix on a relay, verified entry by entry
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Installs an artifact made by M(mailrelay.sendmail.artifact_pack) at O(dest), for example

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: artifact_pack
 short_description: Pack a built software prefix as a deterministic tar.gz with a manifest
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Runs on the build host. Walks O(src), the installed prefix (for example

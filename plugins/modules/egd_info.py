@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: egd_info
 short_description: Speak the EGD protocol to an entropy daemon's socket and report what it serves
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Connects to the Unix socket of an EGD-speaking entropy daemon (prngd, entropybroker's

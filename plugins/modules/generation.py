@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: generation
 short_description: Stage, switch, roll back and prune the configuration generations of a relay
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - A relay keeps complete, self-contained generations under O(root), in

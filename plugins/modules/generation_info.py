@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: generation_info
 short_description: Report the configuration generations of a relay
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Reports which generation is live, which was live before, whether C(next/) holds a pending

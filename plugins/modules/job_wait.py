@@ -11,7 +11,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: job_wait
 short_description: Wait for an async job without retry noise, showing its progress lines as they appear
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Waits for a job started with C(async) and C(poll) set to 0, by polling C(ansible.builtin.async_status)

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: rollout_report
 short_description: Write the report of a rollout across relays (report.json, a web page, JUnit XML)
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Writes what a rollout (C(playbooks/rollout.yml)) has done so far into O(dest), in three forms

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: sendmail_reload
 short_description: Reload or start the sendmail daemon under systemd and wait until it serves again
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - With O(state=reloaded), runs C(systemctl reload) when the unit is active. sendmail

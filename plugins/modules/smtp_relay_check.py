@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: smtp_relay_check
 short_description: Probe an SMTP server for open relaying with the tricks relay abusers use
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Tries to get outside recipients accepted without authentication, the way relay abusers do -

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: smtp_smuggling_check
 short_description: Probe an SMTP server for SMTP smuggling (CVE-2023-51765)
-version_added: 0.1.0
+version_added: 0.2.0
 author: mailrelay.sendmail developers (!UNKNOWN)
 description:
   - Sends, per variant in its own session, one message to O(rcpt_to) whose body hides a second
