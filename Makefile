@@ -63,12 +63,12 @@ molecule: bootstrap
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: bootstrap
 	molecule test -s $*
 
-test: lint sanity units release-test ee-test
+# the scenario that fills the artifact cache runs first and alone; the rest two at a time (TEST_JOBS)
+FIRST_SCENARIO := build
+test: lint sanity units release-test
 	@$(MAKE) --no-print-directory bootstrap
-	@for s in $(SCENARIOS); do \
-	  echo ">>> molecule test -s $$s"; \
-	  molecule test -s $$s || exit 1; \
-	done
+	@scripts/test-jobs.sh $(FIRST_SCENARIO) $(filter $(SCENARIOS),fleet default) make:ee-test \
+	  $(filter-out $(FIRST_SCENARIO) fleet default,$(SCENARIOS))
 
 # ---------------------------------------------------------------- release and execution environment
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# make bench: how fast the roles are, measured against honest baselines in one run on the
-# same image (a benchmark, not a test: it prints numbers and fails only if something breaks).
+# make bench: how fast the collection is, measured in one run on one machine (a benchmark, not a
+# test: it prints numbers and fails only if something breaks). Every part uses fresh containers.
 #
-#   1. cold converge of the build scenario's playbook (cyrus_sasl + sendmail_build) on a fresh
-#      container, vs. the same work done by a plain shell script (scripts/bench/plain-build.sh)
-#      on another fresh container: ratio, goal <= 1.15
-#   2. idempotent re-run of that playbook vs. a one-task no-op play on the same container
-#      (median of BENCH_RUNS runs each): ratio, goal <= 3
-#   3. smtp_ehlo_info: median time of one STARTTLS check on loopback (scripts/bench_probe.py)
+#   1. cold converge (playbooks/site.yml, offline sources, an empty artifact cache) of 4 relays of
+#      one platform against 1 relay: one build either way, the deploys run in parallel (goal <= 1.3)
+#   2. a configuration rollout (playbooks/rollout.yml, canary / 25 % / rest) across the 4 relays:
+#      total time, and per relay the time beyond its reload and its gate (from report.json)
+#   3. the idempotent re-run of site.yml on the 4 relays against a one-task no-op play on the same
+#      hosts; and, as measured before the rework, the build roles' playbook on one relay
+#   4. smtp_ehlo_info: median time of one STARTTLS check on loopback (scripts/bench_probe.py)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -17,76 +18,101 @@ image=${BENCH_IMAGE:-${MOLECULE_IMAGE_DEBIAN12:-mailrelay/debian-systemd:12}}
 runs=${BENCH_RUNS:-3}
 sources=${MAILRELAY_SOURCES_DIR:-$root/.cache/sources}
 work=$root/.cache/bench; rm -rf "$work"; mkdir -p "$work"
-export ANSIBLE_COLLECTIONS_PATH=$root/.cache/collections ANSIBLE_PIPELINING=True \
-       ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1 MOLECULE_PROJECT_DIRECTORY=$root \
+export ANSIBLE_COLLECTIONS_PATH=$root/.cache/collections ANSIBLE_PIPELINING=True ANSIBLE_NOCOLOR=1 \
        ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=200
-cleanup() { docker rm -f mailrelay-bench-plain mailrelay-bench-role >/dev/null 2>&1 || true; }
+names=(bench-r1 bench-r2 bench-r3 bench-r4)
+cleanup() { docker rm -f "${names[@]}" >/dev/null 2>&1 || true; docker network rm mailrelay-bench >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-start_container() {
-  docker rm -f "$1" >/dev/null 2>&1 || true
-  docker run -d --name "$1" --hostname "$2" --cap-add SYS_ADMIN --cgroupns host \
-    -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock "$image" >/dev/null
-  for _ in $(seq 1 50); do
-    state=$(docker exec "$1" systemctl is-system-running 2>/dev/null || true)
-    case "$state" in running|degraded) return 0 ;; esac
-    sleep 0.2
+start_relays() {
+  cleanup
+  docker network create mailrelay-bench >/dev/null
+  local name
+  for name in "$@"; do
+    docker run -d --name "$name" --hostname "$name.mailrelay.test" --network mailrelay-bench --network-alias "$name.mailrelay.test" \
+      --cap-add SYS_ADMIN --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock "$image" >/dev/null
   done
-  echo "ERROR: $1 did not boot (state: ${state:-none})" >&2; return 1
+  for name in "$@"; do
+    for _ in $(seq 1 50); do
+      case "$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)" in running|degraded) break ;; esac
+      sleep 0.2
+    done
+  done
 }
+inventory() {  # inventory.yml for the given relays; the gate probes from the controller
+  {
+    echo "relays:"; echo "  hosts:"
+    for name in "$@"; do echo "    $name: {ansible_connection: community.docker.docker}"; done
+    echo "  vars:"
+    echo "    cyrus_sasl_users: [{name: alice, password: alice-bench-secret}]"
+    echo "    private_ca_dir: $work/pki"
+    echo "    mailrelay_rollout_report_dir: $work/reports"
+  } >"$work/inventory.yml"
+}
+play() { ansible-playbook -i "$work/inventory.yml" -e "@$sources/offline-sources.yml" "$@"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-cat >"$work/inventory.yml" <<YAML
-all:
-  hosts:
-    mailrelay-bench-role:
-      ansible_connection: community.docker.docker
-  vars:
-    cyrus_sasl_users:
-      - {name: alice, password: alice-bench-secret}
-      - {name: bob, password: bob-bench-secret}
-YAML
+say "1/4 cold converge (site.yml, empty artifact cache): 1 relay, then 4 relays of the same platform"
+start_relays bench-r1; inventory bench-r1
+t0=$(now); XDG_DATA_HOME=$work/xdg-1 play playbooks/site.yml >"$work/cold-1.log" 2>&1 || {
+  tail -n 40 "$work/cold-1.log"; echo "ERROR: cold converge of 1 relay failed" >&2; exit 1; }
+t1=$(now); one=$(elapsed "$t0" "$t1")
+rm -rf "$work/pki"
+start_relays "${names[@]}"; inventory "${names[@]}"
+t0=$(now); XDG_DATA_HOME=$work/xdg-4 play playbooks/site.yml >"$work/cold-4.log" 2>&1 || {
+  tail -n 40 "$work/cold-4.log"; echo "ERROR: cold converge of 4 relays failed" >&2; exit 1; }
+t1=$(now); four=$(elapsed "$t0" "$t1")
+printf '    1 relay %6ss   4 relays %6ss   ratio %s (goal <= 1.3)   builds: 1 relay %s, 4 relays %s\n' "$one" "$four" "$(ratio "$four" "$one")" \
+  "$(grep -c '"action": "built"' "$work/xdg-1/mailrelay/artifacts/builds.jsonl")" "$(grep -c '"action": "built"' "$work/xdg-4/mailrelay/artifacts/builds.jsonl")"
+export XDG_DATA_HOME=$work/xdg-4
+
+say "2/4 a configuration rollout across the 4 relays (MaxMessageSize changes: new sendmail.cf, reload, gate)"
+t0=$(now); play playbooks/rollout.yml -e sendmail_config_max_message_size=20971520 >"$work/rollout.log" 2>&1 || {
+  tail -n 40 "$work/rollout.log"; echo "ERROR: rollout failed" >&2; exit 1; }
+t1=$(now)
+printf '    total %ss for 4 relays in 3 batches\n' "$(elapsed "$t0" "$t1")"
+python3 - "$work/reports/report.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+for host in report['hosts']:
+    s = host['seconds']
+    beyond = s['total'] - s.get('reload', 0) - s.get('gate', 0)
+    print('    %-9s batch %s: total %5.1fs = reload %4.1fs + gate %5.1fs + beyond %4.1fs' % (
+        host['host'], host['batch'], s['total'], s.get('reload', 0), s.get('gate', 0), beyond))
+PY
+
+say "3/4 idempotent re-run against a one-task no-op play on the same hosts (median of $runs)"
 cat >"$work/noop.yml" <<'YAML'
 - name: One no-op task
-  hosts: all
+  hosts: relays
   tasks:
     - name: Nothing to do
       ansible.builtin.ping:
 YAML
-play() { ansible-playbook -i "$work/inventory.yml" "$@"; }
-
-say "1/3 cold build: plain shell script vs. the roles, each on a fresh $image container"
-start_container mailrelay-bench-plain bench-plain.mailrelay.test
-docker cp "$sources/." mailrelay-bench-plain:/src
-docker cp scripts/bench/plain-build.sh mailrelay-bench-plain:/plain-build.sh
-t0=$(now); docker exec mailrelay-bench-plain sh /plain-build.sh >"$work/plain.log" 2>&1 || {
-  tail -n 30 "$work/plain.log"; echo "ERROR: plain build failed" >&2; exit 1; }
-t1=$(now); plain=$(elapsed "$t0" "$t1")
-docker rm -f mailrelay-bench-plain >/dev/null
-
-start_container mailrelay-bench-role bench-role.mailrelay.test
-t0=$(now); play molecule/build/converge.yml >"$work/cold.log" 2>&1 || {
-  tail -n 40 "$work/cold.log"; echo "ERROR: cold converge failed" >&2; exit 1; }
-t1=$(now); cold=$(elapsed "$t0" "$t1")
-printf '    plain script %6ss   roles (cold converge) %6ss   ratio %s (goal <= 1.15)\n' "$plain" "$cold" "$(ratio "$cold" "$plain")"
-sed -n 's/^phase \(.*\)/      plain: \1 (cumulative)/p' "$work/plain.log"
-grep -E ' -{2,} [0-9.]+s$' "$work/cold.log" | head -n 6 | sed 's/^mailrelay.sendmail./      roles: /'
-
-say "2/3 idempotent re-run vs. a one-task no-op play on the same container (median of $runs)"
-: >"$work/idem.txt"; : >"$work/noop.txt"
+cat >"$work/build-roles.yml" <<'YAML'
+- name: The build roles alone (as the 0.1.0 benchmark measured them)
+  hosts: bench-r1
+  roles:
+    - role: mailrelay.sendmail.sendmail_build
+    - role: mailrelay.sendmail.cyrus_sasl
+YAML
+: >"$work/idem.txt"; : >"$work/noop.txt"; : >"$work/roles.txt"; : >"$work/noop1.txt"
 for _ in $(seq 1 "$runs"); do
-  t0=$(now); play molecule/build/converge.yml >"$work/idem.log" 2>&1; t1=$(now)
-  grep -q 'changed=0 .*failed=0' "$work/idem.log" || { tail -n 30 "$work/idem.log"; echo "ERROR: re-run changed something" >&2; exit 1; }
+  t0=$(now); play playbooks/site.yml -e sendmail_config_max_message_size=20971520 >"$work/idem.log" 2>&1; t1=$(now)
+  grep -qE '^bench-r1 +: .*changed=0 ' "$work/idem.log" || { tail -n 30 "$work/idem.log"; echo "ERROR: site.yml re-run changed something" >&2; exit 1; }
   elapsed "$t0" "$t1" >>"$work/idem.txt"; echo >>"$work/idem.txt"
-  t0=$(now); play "$work/noop.yml" >"$work/noop.log" 2>&1; t1=$(now)
-  elapsed "$t0" "$t1" >>"$work/noop.txt"; echo >>"$work/noop.txt"
+  t0=$(now); play "$work/noop.yml" >/dev/null 2>&1; t1=$(now); elapsed "$t0" "$t1" >>"$work/noop.txt"; echo >>"$work/noop.txt"
+  t0=$(now); play "$work/build-roles.yml" -e sendmail_config_max_message_size=20971520 >"$work/roles.log" 2>&1; t1=$(now)
+  elapsed "$t0" "$t1" >>"$work/roles.txt"; echo >>"$work/roles.txt"
+  t0=$(now); play "$work/noop.yml" --limit bench-r1 >/dev/null 2>&1; t1=$(now); elapsed "$t0" "$t1" >>"$work/noop1.txt"; echo >>"$work/noop1.txt"
 done
 idem=$(grep . "$work/idem.txt" | median); noop=$(grep . "$work/noop.txt" | median)
-printf '    no-op play %6ss   idempotent converge %6ss   ratio %s (goal <= 3)\n' "$noop" "$idem" "$(ratio "$idem" "$noop")"
-grep -E '^mailrelay-bench-role +:' "$work/idem.log" | sed 's/^/    last re-run: /'
+roles=$(grep . "$work/roles.txt" | median); noop1=$(grep . "$work/noop1.txt" | median)
+printf '    site.yml on 4 relays (gate included) %6ss   no-op play %6ss   ratio %s\n' "$idem" "$noop" "$(ratio "$idem" "$noop")"
+printf '    build roles on 1 relay               %6ss   no-op play %6ss   ratio %s (0.1.0: 4.6s / 2.0s = 2.3)\n' "$roles" "$noop1" "$(ratio "$roles" "$noop1")"
 
-say "3/3 smtp_ehlo_info against a local STARTTLS server"
+say "4/4 smtp_ehlo_info against a local STARTTLS server"
 printf '    '; python scripts/bench_probe.py
