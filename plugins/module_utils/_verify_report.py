@@ -397,6 +397,9 @@ class _Report:
 
     def check_relay_tricks(self):
         probe = self.relay
+        if probe.state == 'skipped' and self.option('relay_tricks', True) is False:
+            self.add('relay_tricks', 'skipped', 'not run (turned off for this gate)')
+            return
         if probe.state in ('missing', 'skipped'):
             self.add('relay_tricks', 'failed', probe.message, 'run smtp_relay_check against every listener')
             self.parts.append('relay tricks not run')

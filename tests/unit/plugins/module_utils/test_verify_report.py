@@ -211,6 +211,8 @@ CASES = [
      {'relay_tricks': 'failed'}, ['inconclusive bang_path (clear: server closed the connection during rcpt) - h']),
     ('relay probe skipped', [_set('relay', {'skipped': True, 'changed': False})], {'relay_tricks': 'failed'},
      ['the relay tricks probe was skipped']),
+    ('relay probe turned off', [_set('relay', {'skipped': True, 'changed': False}),
+                                _set('options.relay_tricks', False)], {'relay_tricks': 'skipped'}, []),
     ('relay probe absent', [_set('relay', _DELETE)], {'relay_tricks': 'failed'}, ['did not run']),
     ('relay probe failed on TLS', [_set('relay', failed('tls_handshake', 'tls phase: no STARTTLS', 'enable it'))],
      {'relay_tricks': 'failed'}, ['tls phase: no STARTTLS (tls_handshake) - enable it']),
