@@ -113,7 +113,7 @@ def main():
     parser.add_argument('--user', required=True)
     parser.add_argument('--password-file', required=True)
     parser.add_argument('--ca', required=True)
-    parser.add_argument('--sender', default='alice@client.mailrelay.test')
+    parser.add_argument('--sender', default='alice@fleet-client.mailrelay.test')
     parser.add_argument('--rcpt', default='loadtest@example.com')
     parser.add_argument('--workers', type=int, default=4)
     parser.add_argument('--pause', type=float, default=0.1)
