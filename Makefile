@@ -63,7 +63,7 @@ molecule: bootstrap
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: bootstrap
 	molecule test -s $*
 
-# the scenario that fills the artifact cache runs first and alone; the rest two at a time (TEST_JOBS)
+# the scenario that fills the artifact cache runs first and alone; the rest three at a time (TEST_JOBS)
 FIRST_SCENARIO := build
 test: lint sanity units release-test
 	@$(MAKE) --no-print-directory bootstrap

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the slow parts of `make test` - every Molecule scenario and the execution-environment test -
-# two at a time (TEST_JOBS), after a first scenario alone that fills the artifact cache (every
+# three at a time (TEST_JOBS), after a first scenario alone that fills the artifact cache (every
 # later scenario then installs cached artifacts instead of compiling). Each job logs to
 # .cache/test-logs/<job>.log; the screen shows one line when a job starts and one when it ends.
 # Exits non-zero when any job failed, after the running ones finished, with the end of each failed log.
@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
 logs=$root/.cache/test-logs
 mkdir -p "$logs"
-jobs_max=${TEST_JOBS:-2}
+jobs_max=${TEST_JOBS:-3}
 started=$(date +%s)
 
 stamp() { local s=$(( $(date +%s) - started )); printf '%02d:%02d' $(( s / 60 )) $(( s % 60 )); }
