@@ -4,7 +4,7 @@
 #   make test          lint + sanity + unit tests + release and EE tests + every Molecule scenario
 #
 # Parts: make lint | sanity | units | molecule SCENARIO=build | images | sources | bench
-#        release | release-test | changelog | ee | ee-test
+#        release | release-test | changelog | ee | ee-test | readme-test
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -21,7 +21,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export NO_COLOR ?= 1
 
 .PHONY: help bootstrap deps engine venv images sources lint sanity units molecule test demo demo-verify demo-destroy bench clean $(addprefix molecule-,$(SCENARIOS)) \
-        release release-test changelog ee ee-test
+        release release-test changelog ee ee-test readme-test
 
 help:
 	@sed -n '1,7p' Makefile | sed 's/^# \{0,1\}//'
@@ -67,7 +67,7 @@ $(addprefix molecule-,$(SCENARIOS)): molecule-%: bootstrap
 FIRST_SCENARIO := build
 test: lint sanity units release-test
 	@$(MAKE) --no-print-directory bootstrap
-	@scripts/test-jobs.sh $(FIRST_SCENARIO) $(filter $(SCENARIOS),fleet default) make:ee-test \
+	@scripts/test-jobs.sh $(FIRST_SCENARIO) $(filter $(SCENARIOS),fleet default) make:ee-test make:readme-test \
 	  $(filter-out $(FIRST_SCENARIO) fleet default,$(SCENARIOS))
 
 # ---------------------------------------------------------------- release and execution environment
@@ -91,6 +91,10 @@ ee: venv engine
 
 ee-test: ee images
 	scripts/ee-test.sh
+
+# the README's example inventory and commands, cut out of README.md and run as written
+readme-test: venv images sources
+	scripts/readme-test.sh
 
 # ---------------------------------------------------------------- demo and benchmark
 demo: bootstrap

@@ -82,15 +82,7 @@ build_base() {
   say "debootstrap $suite from $mirror -> $base_image"
   debootstrap --variant=minbase --include=ca-certificates "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
     tail -n 30 "$rootfs.log" >&2; echo "ERROR: debootstrap $suite failed" >&2; return 1; }
-  rm -f "$rootfs/etc/apt/sources.list"
-  {
-    printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-      "$mirror" "$suite" "$suite"
-    if [ -n "$security" ]; then
-      printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-        "$security" "$suite"
-    fi
-  } >"$rootfs/etc/apt/sources.list.d/debian.sources"
+  write_debian_sources "$rootfs" "$mirror" "$suite" "$security"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   tar -C "$rootfs" -c . | docker import - "$base_image-rootfs" >/dev/null
   docker build -q -t "$base_image" - >/dev/null 2>"$rootfs.log" <<DOCKERFILE || { cat "$rootfs.log" >&2; return 1; }

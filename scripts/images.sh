@@ -48,15 +48,7 @@ build_one() {
   rm -f "$rootfs.log"
 
   # apt sources inside the image: the same archive, plus updates and security
-  rm -f "$rootfs/etc/apt/sources.list"
-  {
-    printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-      "$mirror" "$suite" "$suite"
-    if [ -n "$security" ]; then
-      printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-        "$security" "$suite"
-    fi
-  } >"$rootfs/etc/apt/sources.list.d/debian.sources"
+  write_debian_sources "$rootfs" "$mirror" "$suite" "$security"
 
   # systemd in a container: no gettys, no udev, no kernel-only units
   for unit in getty.target console-getty.service systemd-udevd.service systemd-udev-trigger.service \

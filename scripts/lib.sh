@@ -49,6 +49,22 @@ debian_mirror() {
   fi
 }
 
+# write_debian_sources ROOTFS MIRROR SUITE [SECURITY_MIRROR]
+#   Point a debootstrapped tree's apt at the same archive as this machine: one deb822 file with
+#   SUITE and SUITE-updates, plus SUITE-security when a security mirror is known.
+write_debian_sources() {
+  local rootfs=$1 mirror=$2 suite=$3 security=${4:-}
+  rm -f "$rootfs/etc/apt/sources.list"
+  {
+    printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$mirror" "$suite" "$suite"
+    if [ -n "$security" ]; then
+      printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$security" "$suite"
+    fi
+  } >"$rootfs/etc/apt/sources.list.d/debian.sources"
+}
+
 # sha256_of FILE
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 

@@ -8,7 +8,7 @@
 #   scripts/test-jobs.sh FIRST [JOB ...]      a job is a Molecule scenario name or make:<target>
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 logs=$root/.cache/test-logs
 mkdir -p "$logs"
 jobs_max=${TEST_JOBS:-2}

@@ -193,8 +193,8 @@ def artifact_builders(builds, builder='auto', build_hosts=None, images=None, con
             if not image:
                 raise ValueError('no build image for %s (relays %s): mailrelay_artifact_build_images has %s. Fix: add '
                                  '%s: <image of that release> to mailrelay_artifact_build_images, or name a build host in '
-                                 'mailrelay_artifact_build_hosts.' % (release, ', '.join(build.get('hosts', [])),
-                                                                       ', '.join(sorted(images)) or 'nothing', release))
+                                 'mailrelay_artifact_build_hosts.'
+                                 % (release, ', '.join(build.get('hosts', [])), ', '.join(sorted(images)) or 'nothing', release))
             entry.update(kind='container', builder='%s-%s-%s' % (container_prefix, platform, build['id']),
                          image=image, become=False)
         else:

@@ -29,7 +29,7 @@ def probe_account(users):
 
 def _usable(address, family):
     try:
-        ip = ipaddress.ip_address(str(address).split('%')[0])
+        ip = ipaddress.ip_address(str(address).split('%', maxsplit=1)[0])
     except ValueError:
         return False
     if ip.version != family or ip.is_loopback or ip.is_unspecified or ip.is_multicast:

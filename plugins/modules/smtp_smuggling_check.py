@@ -37,8 +37,10 @@ options:
   mail_from:
     description:
       - Reverse path of the probe message and of the hidden one. Defaults to C(probe@) followed by
-        O(ehlo_name) (the host name of the machine the module runs on).
-      - The relay must accept it; sendmail refuses sender domains that do not resolve.
+        the domain of O(rcpt_to) (the relay's own domain, which it accepts without a DNS lookup), or by
+        O(ehlo_name) when O(rcpt_to) has no domain.
+      - The relay must accept it; sendmail refuses sender domains that do not resolve, such as the
+        short host name of a controller.
     type: str
   variants:
     description:
@@ -218,7 +220,8 @@ def argument_spec():
 def run_check(params):
     """Return (result, failure message or None); network trouble becomes a message."""
     options = ConnectionOptions.from_params(params)
-    mail_from = params.get('mail_from') or 'probe@%s' % options.ehlo_name
+    rcpt_domain = params['rcpt_to'].rpartition('@')[2] if '@' in params['rcpt_to'] else ''
+    mail_from = params.get('mail_from') or 'probe@%s' % (rcpt_domain or options.ehlo_name)
     wanted = list(dict.fromkeys(params.get('variants') or DEFAULT_VARIANTS))
     transcript = []
     result = {'changed': False, 'vulnerable': None, 'variants': [], 'vulnerable_variants': [],

@@ -82,7 +82,7 @@ def listen(port, mode, context, log, lock):
     server.bind(('0.0.0.0', port))
     server.listen(16)
     while True:
-        conn, _ = server.accept()
+        conn, _peer = server.accept()
         threading.Thread(target=serve, args=(conn, context, mode == 'implicit', log, lock), daemon=True).start()
 
 

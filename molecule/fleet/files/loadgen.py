@@ -48,15 +48,15 @@ def submit(relay, args, context, stats, ident):
             stage = 'mail'
             message = ('From: %s\r\nTo: %s\r\nSubject: fleet load\r\nMessage-ID: %s\r\n\r\nfleet load test\r\n'
                        % (args.sender, args.rcpt, ident))
-            code, _ = smtp.mail(args.sender)
+            code, _reply = smtp.mail(args.sender)
             if code >= 400:
                 return '%d after MAIL' % code
             stage = 'rcpt'
-            code, _ = smtp.rcpt(args.rcpt)
+            code, _reply = smtp.rcpt(args.rcpt)
             if code >= 400:
                 return '%d after RCPT' % code
             stage = 'data'
-            code, _ = smtp.data(message)
+            code, _reply = smtp.data(message)
             if code != 250:
                 return '%d after DATA' % code
             with stats.lock:

@@ -23,7 +23,7 @@ def mtime(path):
 
 
 started = subprocess.run(['systemctl', 'show', 'sendmail.service', '-p', 'ExecMainStartTimestampMonotonic', '--value'],
-                         capture_output=True, text=True).stdout.strip()
+                         capture_output=True, text=True, check=False).stdout.strip()
 print(json.dumps({
     'generation': os.path.basename(os.readlink('/var/lib/mailrelay/current')) if os.path.islink('/var/lib/mailrelay/current') else None,
     'binary': sha256('/usr/sbin/sendmail'),

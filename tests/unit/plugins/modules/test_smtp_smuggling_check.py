@@ -44,7 +44,7 @@ def test_vulnerable_server(rule_server):
         assert entry['verdict'] == 'vulnerable'
         assert [reply['code'] for reply in entry['replies']] == [250, 250, 250, 354, 250, 221]
         assert entry['smuggled_mail'] == {'code': 250, 'enhanced_status': '2.1.0',
-                                          'text': '2.1.0 <probe@client.test>... Sender ok'}
+                                          'text': '2.1.0 <probe@relay.test>... Sender ok'}
     # two messages per variant reached the server: the probe and the smuggled one
     assert len(server.messages) == 6 and result['messages_accepted'] == 6
     assert sum(1 for body in server.messages if b'Subject: smuggled (' in body) == 3
@@ -74,7 +74,14 @@ def test_strict_server_keeps_the_sequence_as_data(rule_server):
     assert [[reply['code'] for reply in entry['replies']] for entry in result['variants']] == [[250, 221]] * 3
     # one message per variant, with the hidden transaction inside it as text
     assert len(server.messages) == 3 and result['messages_accepted'] == 3
-    assert all(b'MAIL FROM:<probe@client.test>' in body for body in server.messages)
+    # the default sender is in the recipient's (the relay's own) domain, not the probing host's name
+    assert all(b'MAIL FROM:<probe@relay.test>' in body for body in server.messages)
+
+
+def test_default_sender_without_a_recipient_domain_is_the_ehlo_name(rule_server):
+    server = rule_server(data_mode='strict')
+    run(server, rcpt_to='postmaster', ehlo_name='client.test')
+    assert 'MAIL FROM:<probe@client.test>' in server.lines(1)
 
 
 def test_bare_cr_variants_against_a_server_that_ends_lines_at_lf(rule_server):
@@ -105,7 +112,7 @@ def test_recipient_refused_is_inconclusive_with_a_hint(rule_server):
 
 
 def _until_data():
-    return [('send', BANNER), ('expect', b'EHLO'), ('send', EHLO), ('expect', b'MAIL FROM:<probe@client.test>'),
+    return [('send', BANNER), ('expect', b'EHLO'), ('send', EHLO), ('expect', b'MAIL FROM:<probe@relay.test>'),
             ('send', b'250 2.1.0 ok\r\n'), ('expect', b'RCPT TO:<postmaster@relay.test>'), ('send', b'250 2.1.5 ok\r\n'),
             ('expect', b'DATA'), ('send', b'354 go ahead\r\n')]
 
