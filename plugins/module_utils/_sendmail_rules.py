@@ -27,6 +27,7 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._mc import trusted_peer_reason
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_sasl import CLEARTEXT_MECHANISMS
 
 # --------------------------------------------------------------------------------------------
@@ -990,6 +991,9 @@ DEFAULTS = {
     'sendmail_config_smart_host': '',
     'sendmail_config_smart_host_tls_verify': True,
     'sendmail_config_authinfo': [],
+    'sendmail_config_trusted_peers': [],
+    'sendmail_config_trusted_peer_group': 'relays',
+    'sendmail_config_trusted_peer_issuers': [],
     'sendmail_config_log_level': 10,
     'sendmail_config_privacy_flags': ['authwarnings', 'noexpn', 'novrfy', 'noverb', 'noreceipts', 'restrictqrun'],
     'sendmail_config_max_message_size': 26214400,
@@ -1120,6 +1124,7 @@ def sendmail_config_problems(config):
     _check_relay_domains(get, problems)
     smart_host = _check_smart_host(get, problems)
     _check_authinfo(get, problems, tls, smart_host, access)
+    _check_trusted_peers(get, problems)
     _check_counts_and_flags(config, get, problems)
     _check_defines(defines, problems, define_names)
     _check_features(get('sendmail_config_features'), problems, 'sendmail_config_features')
@@ -1605,6 +1610,35 @@ def _check_authinfo(get, problems, tls, smart_host, access):
             if names is None or not all(_MECHANISM.match(m) for m in names):
                 problems.add(variable, mechanisms, '%s: mechanisms is not a list of SASL mechanism names' % label,
                              'the authinfo line quotes them ("M:...")', 'write mechanisms: [PLAIN]')
+
+
+def _check_trusted_peers(get, problems):
+    variable = 'sendmail_config_trusted_peers'
+    peers = get(variable)
+    if not isinstance(peers, (list, tuple)):
+        problems.add(variable, peers, 'is not a list of {name, subject, addresses}',
+                     'the peers trusted by certificate are built from it',
+                     'write [{name: relay3.example.org, addresses: [192.0.2.27]}]')
+    else:
+        for index, peer in enumerate(peers):
+            reason = trusted_peer_reason(peer)
+            if reason:
+                problems.add(variable, None, 'entry %d %s' % (index + 1, reason),
+                             'each entry becomes access map lines (CERTSUBJECT, Srv_Features, TLS_Srv)',
+                             'write {name: relay3.example.org, subject: "/CN=relay3.example.org", addresses: [192.0.2.27]}')
+    variable = 'sendmail_config_trusted_peer_group'
+    group = get(variable)
+    if group is not None and (not isinstance(group, str) or re.search(r'[\s\'"`]', group)):
+        problems.add(variable, group, 'is not the name of an inventory group',
+                     'the other hosts of that group are trusted by certificate',
+                     'write a group name such as relays, or "" to trust no group')
+    variable = 'sendmail_config_trusted_peer_issuers'
+    issuers = _str_list(get(variable))
+    if issuers is None or not all(i.startswith('/') and '=' in i and not _control_reason(i) for i in issuers):
+        problems.add(variable, get(variable), 'is not a list of DNs in /CN=... form',
+                     'each becomes a CERTISSUER line of the access map',
+                     'write ["/O=Example/CN=Example CA"] as openssl x509 -noout -issuer -nameopt compat shows it, '
+                     'or [] to use the subject of sendmail_config_tls_ca_cert')
 
 
 def _check_counts_and_flags(config, get, problems):

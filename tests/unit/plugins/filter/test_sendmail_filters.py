@@ -129,3 +129,18 @@ def test_filters_from_a_template():
         ['LOGIN'],
         ['feature:relay_local_from'],
     ]
+
+
+def test_sendmail_peer_access_filter():
+    module = importlib.import_module('ansible_collections.mailrelay.sendmail.plugins.filter.sendmail_peer_access')
+    peer_access = module.FilterModule().filters()['sendmail_peer_access']
+    # an issuer as x509_certificate_info's subject_ordered, and as a DN string: the same entry
+    peers = [{'name': 'relay2.example.org', 'addresses': ['192.0.2.26']}]
+    from_info = peer_access(peers, [[['organizationName', 'Example'], ['commonName', 'Example CA']]])
+    from_text = peer_access(peers, ['/O=Example/CN=Example CA'])
+    assert from_info == from_text
+    assert {'key': 'CERTISSUER:/O=Example/CN=Example+20CA', 'value': 'SUBJECT'} in from_info
+    with pytest.raises(AnsibleFilterError, match='sendmail_config_trusted_peers'):
+        peer_access([{'name': 'relay2.example.org', 'addresses': ['nowhere']}], ['/CN=CA'])
+    with pytest.raises(AnsibleFilterError, match='sendmail_config_trusted_peers'):
+        peer_access(peers, [])

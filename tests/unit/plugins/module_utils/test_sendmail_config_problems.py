@@ -319,6 +319,16 @@ CASES = [
     ('smart-host-m4', {'sendmail_config_smart_host': '[syscmd.example.org]'}, 'sendmail_config_smart_host', None,
      'syscmd'),
     # ---- AuthInfo
+    # ---- relays trusted by certificate
+    ('peers-not-list', {'sendmail_config_trusted_peers': 'relay2'}, 'sendmail_config_trusted_peers', None, 'not a list'),
+    ('peers-bad-address', {'sendmail_config_trusted_peers': [{'name': 'relay2.example.org', 'addresses': ['relay2']}]},
+     'sendmail_config_trusted_peers', None, 'not an IP address'),
+    ('peers-bad-subject', {'sendmail_config_trusted_peers': [{'name': 'relay2.example.org', 'subject': "CN=relay2\nRELAY"}]},
+     'sendmail_config_trusted_peers', None, 'not a DN'),
+    ('peer-group-space', {'sendmail_config_trusted_peer_group': 'relays all'}, 'sendmail_config_trusted_peer_group', None,
+     'inventory group'),
+    ('peer-issuers-form', {'sendmail_config_trusted_peer_issuers': ['CN=CA']}, 'sendmail_config_trusted_peer_issuers', None,
+     '/CN='),
     ('authinfo-empty-host', {'sendmail_config_authinfo': [{'host': '', 'user': 'relay2', 'password': PASSWORD}]},
      'sendmail_config_authinfo', None, 'empty host'),
     ('authinfo-star-host', {'sendmail_config_authinfo': [{'host': '*', 'user': 'relay2', 'password': PASSWORD}]},
