@@ -28,16 +28,8 @@ start_relays() {
   cleanup
   docker network create mailrelay-bench >/dev/null
   local name
-  for name in "$@"; do
-    docker run -d --name "$name" --hostname "$name.mailrelay.test" --network mailrelay-bench --network-alias "$name.mailrelay.test" \
-      --cap-add SYS_ADMIN --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock "$image" >/dev/null
-  done
-  for name in "$@"; do
-    for _ in $(seq 1 50); do
-      case "$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)" in running|degraded) break ;; esac
-      sleep 0.2
-    done
-  done
+  for name in "$@"; do run_systemd_container "$name" "$name.mailrelay.test" mailrelay-bench "$image"; done
+  wait_systemd "$@"
 }
 inventory() {  # inventory.yml for the given relays; the gate probes from the controller
   {

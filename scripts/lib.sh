@@ -65,6 +65,27 @@ write_debian_sources() {
   } >"$rootfs/etc/apt/sources.list.d/debian.sources"
 }
 
+# run_systemd_container NAME HOSTNAME NETWORK IMAGE
+#   Start a container that boots systemd (no --privileged: SYS_ADMIN, the host's cgroups, tmpfs
+#   /run), reachable on NETWORK under HOSTNAME.
+run_systemd_container() {
+  docker run -d --name "$1" --hostname "$2" --network "$3" --network-alias "$2" \
+    --cap-add SYS_ADMIN --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
+    "$4" /lib/systemd/systemd >/dev/null
+}
+
+# wait_systemd NAME...
+#   Wait (up to 30 s each) until systemd in each container says running or degraded.
+wait_systemd() {
+  local name
+  for name in "$@"; do
+    for _ in $(seq 1 150); do
+      case "$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)" in running|degraded) break ;; esac
+      sleep 0.2
+    done
+  done
+}
+
 # sha256_of FILE
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 

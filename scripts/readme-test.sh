@@ -74,17 +74,8 @@ printf 'ansible_connection: community.docker.docker\n' >"$work/inventory/group_v
 # ------------------------------------------------------------------ two bare relays
 cleanup
 docker network create "$net" >/dev/null
-for name in "${!images[@]}"; do
-  docker run -d --name "$name" --hostname "$name" --network "$net" --network-alias "$name" \
-    --cap-add SYS_ADMIN --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
-    "${images[$name]}" /lib/systemd/systemd >/dev/null
-done
-for name in "${!images[@]}"; do
-  for _ in $(seq 1 60); do
-    case "$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)" in running|degraded) break ;; esac
-    sleep 0.5
-  done
-done
+for name in "${!images[@]}"; do run_systemd_container "$name" "$name" "$net" "${images[$name]}"; done
+wait_systemd "${!images[@]}"
 
 # ------------------------------------------------------------------ the README's commands
 run_readme() {  # run_readme LOG [PLAYBOOK-FILTER]: the README's command lines for that playbook
