@@ -133,6 +133,9 @@ def peer_access_entries(peers, issuers, tls_srv_options='V', taken_keys=()):
         reason = trusted_peer_reason(peer)
         if reason:
             raise ValueError('a trusted peer %s' % reason)
+    # sorted by name: the map is the same whatever order the inventory or the facts came in
+    # (a different order would be a change, a new generation and a reload for nothing)
+    peers.sort(key=lambda peer: str(peer.get('name', '')).lower())
     if not peers:
         return entries
     if not issuers:

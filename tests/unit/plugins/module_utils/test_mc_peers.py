@@ -102,3 +102,14 @@ def test_preflight_names_the_variables():
     assert variables == ['sendmail_config_trusted_peer_group', 'sendmail_config_trusted_peer_issuers',
                          'sendmail_config_trusted_peers']
     assert sendmail_config_problems({'sendmail_config_trusted_peers': PEERS}) == []
+
+
+def test_entries_do_not_depend_on_the_order_of_the_peers():
+    peers = [{'name': 'relay3.example.org', 'addresses': ['192.0.2.3']},
+             {'name': 'relay2.example.org', 'addresses': ['192.0.2.2']},
+             {'name': 'relay4.example.org', 'addresses': ['192.0.2.4']}]
+    issuers = ['/CN=mailrelay private CA']
+    first = peer_access_entries(peers, issuers)
+    assert first == peer_access_entries(list(reversed(peers)), issuers)
+    assert [e['key'] for e in first if e['key'].startswith('CERTSUBJECT:')] == [
+        'CERTSUBJECT:/CN=relay2.example.org', 'CERTSUBJECT:/CN=relay3.example.org', 'CERTSUBJECT:/CN=relay4.example.org']
