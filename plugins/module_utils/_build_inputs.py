@@ -203,6 +203,11 @@ def artifact_builders(builds, builder='auto', build_hosts=None, images=None, con
     return out
 
 
+def _patch_entries(patches):
+    return [{'name': os.path.basename(p.get('given') or p.get('path', '')), 'sha256': p.get('sha256'),
+             'strip': p.get('strip', 1), 'fixes': p.get('fixes', [])} for p in patches]
+
+
 def artifact_metadata(build, created=None):
     """What a build adds to its manifest (besides the files and what the build reports itself)."""
     sasl = build.get('cyrus_sasl', {})
@@ -214,8 +219,8 @@ def artifact_metadata(build, created=None):
         'platform': build['platform'],
         'inputs': build.get('inputs', {}),
         'versions': {'sendmail': sendmail.get('version'), 'cyrus_sasl': sasl.get('version')},
-        'patches': [{'name': os.path.basename(p.get('given') or p.get('path', '')), 'sha256': p.get('sha256'),
-                     'strip': p.get('strip', 1), 'fixes': p.get('fixes', [])} for p in sendmail.get('patches', [])],
+        'patches': _patch_entries(sendmail.get('patches', [])),
+        'cyrus_sasl_patches': _patch_entries(sasl.get('patches', [])),
         'configure_args': [a.replace('@PREFIX@', build['prefix']) for a in sasl.get('configure_args', [])],
         'smtp_smuggling': smuggling_status(sendmail.get('version', '0'), sendmail.get('patches', [])),
         'runtime_packages': sorted(set(sasl.get('runtime_packages', []) + sendmail.get('runtime_packages', []))),

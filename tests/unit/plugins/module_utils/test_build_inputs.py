@@ -130,6 +130,15 @@ def test_metadata_for_the_manifest():
     assert meta['configure_args'] == ['--prefix=/var/lib/mailrelay/sw/a']
     assert meta['patches'] == [{'name': 'p.patch', 'sha256': 'cc', 'strip': 1, 'fixes': []}]
     assert meta['smtp_smuggling'] == 'vulnerable' and meta['accounts']['groups'] == ['smmsp'] and meta['created'] == 't'
+    assert meta['cyrus_sasl_patches'] == []
+
+
+def test_metadata_lists_the_cyrus_sasl_patches_too():
+    build = dict(job('r1', 'a'), kind='container', builder='x', image='debian:bookworm')
+    build['cyrus_sasl'] = dict(build['cyrus_sasl'], patches=[{'given': '/c/saslauthd-x.patch', 'sha256': 'dd', 'strip': 1}])
+    meta = b.artifact_metadata(build)
+    assert meta['cyrus_sasl_patches'] == [{'name': 'saslauthd-x.patch', 'sha256': 'dd', 'strip': 1, 'fixes': []}]
+    assert [p['name'] for p in meta['patches']] == ['p.patch']
 
 
 @pytest.mark.parametrize('state, fix', [
