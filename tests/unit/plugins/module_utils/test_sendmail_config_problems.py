@@ -27,6 +27,7 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._sendmail_rules
 
 ROOT = Path(__file__).resolve().parents[4]
 ROLE_DEFAULTS = ROOT / 'roles' / 'sendmail_config' / 'defaults' / 'main.yml'
+ROLE_VARS = ROOT / 'roles' / 'sendmail_config' / 'vars' / 'main.yml'
 PASSWORD = 'Tr0ub4dor&3-not-to-be-shown'
 
 
@@ -40,10 +41,12 @@ def _trusted(value):
     return value
 
 
-def rendered_role_defaults():
-    """defaults/main.yml as the role sees it on relay1.example.org (its templates rendered)."""
+def rendered_role_defaults(**inventory):
+    """defaults/main.yml as the role sees it on relay1.example.org (its templates rendered, with the role's vars)."""
     defaults = _trusted(yaml.safe_load(ROLE_DEFAULTS.read_text()))
-    variables = dict(defaults, inventory_hostname='relay1.example.org', ansible_facts={'fqdn': 'relay1.example.org'})
+    role_vars = _trusted(yaml.safe_load(ROLE_VARS.read_text()))
+    variables = dict(defaults, **role_vars)
+    variables.update(inventory_hostname='relay1.example.org', ansible_facts={'fqdn': 'relay1.example.org'}, **inventory)
     templar = Templar(loader=DataLoader(), variables=variables)
     return dict((name, templar.template(value)) for name, value in defaults.items())
 
@@ -502,6 +505,24 @@ def problems_of(overrides, base=None):
     config = copy.deepcopy(README_CONFIG if base is None else base)
     config.update(copy.deepcopy(overrides))
     return sendmail_config_problems(config)
+
+
+@pytest.mark.parametrize('inventory, cert, key', [
+    # private_ca not in the play, issue mode (its default): its client certificate, as when it runs
+    ({}, '/var/lib/mailrelay/current/certs/client.crt', '/var/lib/mailrelay/current/certs/client.key'),
+    # private_ca in the play: whatever it published
+    ({'private_ca_client_cert': True, 'private_ca_client_cert_path': '/x/client.crt', 'private_ca_client_key_path': '/x/client.key'},
+     '/x/client.crt', '/x/client.key'),
+    # provided mode without a client pair, or client certificates turned off: the server certificate
+    ({'private_ca_mode': 'provided'}, '/var/lib/mailrelay/current/certs/server.crt', '/var/lib/mailrelay/current/certs/server.key'),
+    ({'private_ca_client_cert': False}, '/var/lib/mailrelay/current/certs/server.crt', '/var/lib/mailrelay/current/certs/server.key'),
+    # certificates from elsewhere (not private_ca's layout): the server certificate
+    ({'sendmail_config_tls_server_cert': '/etc/ssl/relay.pem', 'sendmail_config_tls_server_key': '/etc/ssl/relay.key'},
+     '/etc/ssl/relay.pem', '/etc/ssl/relay.key'),
+], ids=['issue-default', 'published', 'provided', 'off', 'own-files'])
+def test_client_certificate_default(inventory, cert, key):
+    rendered = rendered_role_defaults(**inventory)
+    assert (rendered['sendmail_config_tls_client_cert'], rendered['sendmail_config_tls_client_key']) == (cert, key)
 
 
 def test_role_defaults_have_no_problems():
