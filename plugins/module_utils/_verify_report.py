@@ -349,14 +349,21 @@ class _Report:
             else:
                 self.add('auth', 'skipped', 'the listener offers no AUTH')
         else:
-            outcomes = []
+            outcomes, temporary = [], False
             for mechanism in failed:
                 entry = _dict(entries.get(mechanism))
+                temporary = temporary or _text(entry.get('code')).startswith('4')
                 outcomes.append('%s %s' % (mechanism, _first_line(entry.get('error') or '%s %s' % (
                     _text(entry.get('code'), '-'), _text(entry.get('text'))), 120)))
-            self.add('auth', 'failed', 'login refused: %s' % '; '.join(outcomes),
-                     'check the probe account in sasldb (cyrus_sasl_users), its realm, and '
-                     'sendmail_config_auth_mechanisms')
+            if temporary:
+                # 454: the relay could not check the password (saslauthd down, or its directory unreachable)
+                hint = ('the relay could not check the password: check that saslauthd runs and reaches its '
+                        'directory (testsaslauthd on the relay, docs/ldap.md)')
+            else:
+                hint = ('check the probe account (mailrelay_verify_user) where the relay checks passwords: '
+                        'cyrus_sasl_users in sasldb, the directory with saslauthd, system accounts with pam or '
+                        'shadow; its realm; and sendmail_config_auth_mechanisms')
+            self.add('auth', 'failed', 'login refused: %s' % '; '.join(outcomes), hint)
             self.parts.append('AUTH FAILED')
         return probe
 

@@ -182,6 +182,11 @@ CASES = [
                         _set('auth.auth_succeeded', []), _set('auth.auth_failed', ['LOGIN']),
                         _set('auth.error_kind', 'expectation'), _set('auth.msg', '1 expectation failed')],
      {'auth': 'failed'}, ['login refused: LOGIN 535 5.7.8 authentication failed', 'cyrus_sasl_users']),
+    ('directory unreachable', [_set('auth.auth', {'LOGIN': {'success': False, 'code': 454, 'text': '4.7.0 Temporary '
+                                                            'authentication failure', 'error': None}}),
+                               _set('auth.auth_succeeded', []), _set('auth.auth_failed', ['LOGIN']),
+                               _set('auth.error_kind', 'expectation'), _set('auth.msg', '1 expectation failed')],
+     {'auth': 'failed'}, ['login refused: LOGIN 454 4.7.0 Temporary authentication failure', 'saslauthd runs and reaches']),
     ('auth probe only failed and msg', [_set('auth', {'failed': True, 'msg': 'module not found'})],
      {'auth': 'failed'}, ['auth: module not found (module_error)']),
     ('auth probe refused', [_set('auth', failed('connection_refused', 'cannot connect', 'listen?'))],
