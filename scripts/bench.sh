@@ -9,6 +9,9 @@
 #   3. the idempotent re-run of site.yml on the 4 relays against a one-task no-op play on the same
 #      hosts; and, as measured before the rework, the build roles' playbook on one relay
 #   4. smtp_ehlo_info: median time of one STARTTLS check on loopback (scripts/bench_probe.py)
+#
+# Environment: BENCH_RUNS (runs of part 3, default 3), BENCH_PARTS (default "1 2 3 4"; 2 and 3
+# use the relays part 1 converged), BENCH_IMAGE.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -16,6 +19,8 @@ cd "$root"
 . scripts/lib.sh
 image=${BENCH_IMAGE:-${MOLECULE_IMAGE_DEBIAN12:-mailrelay/debian-systemd:12}}
 runs=${BENCH_RUNS:-3}
+parts=" ${BENCH_PARTS:-1 2 3 4} "
+want() { [[ $parts == *" $1 "* ]]; }
 sources=${MAILRELAY_SOURCES_DIR:-$root/.cache/sources}
 work=$root/.cache/bench; rm -rf "$work"; mkdir -p "$work"
 export ANSIBLE_COLLECTIONS_PATH=$root/.cache/collections ANSIBLE_PIPELINING=True ANSIBLE_NOCOLOR=1 \
@@ -47,6 +52,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+if want 1; then
 say "1/4 cold converge (site.yml, empty artifact cache): 1 relay, then 4 relays of the same platform"
 start_relays bench-r1; inventory bench-r1
 t0=$(now); XDG_DATA_HOME=$work/xdg-1 play playbooks/site.yml >"$work/cold-1.log" 2>&1 || {
@@ -60,7 +66,9 @@ t1=$(now); four=$(elapsed "$t0" "$t1")
 printf '    1 relay %6ss   4 relays %6ss   ratio %s (goal <= 1.3)   builds: 1 relay %s, 4 relays %s\n' "$one" "$four" "$(ratio "$four" "$one")" \
   "$(grep -c '"action": "built"' "$work/xdg-1/mailrelay/artifacts/builds.jsonl")" "$(grep -c '"action": "built"' "$work/xdg-4/mailrelay/artifacts/builds.jsonl")"
 export XDG_DATA_HOME=$work/xdg-4
+fi
 
+if want 2; then
 say "2/4 a configuration rollout across the 4 relays (MaxMessageSize changes: new sendmail.cf, reload, gate)"
 t0=$(now); play playbooks/rollout.yml -e sendmail_config_max_message_size=20971520 >"$work/rollout.log" 2>&1 || {
   tail -n 40 "$work/rollout.log"; echo "ERROR: rollout failed" >&2; exit 1; }
@@ -75,7 +83,9 @@ for host in report['hosts']:
     print('    %-9s batch %s: total %5.1fs = reload %4.1fs + gate %5.1fs + beyond %4.1fs' % (
         host['host'], host['batch'], s['total'], s.get('reload', 0), s.get('gate', 0), beyond))
 PY
+fi
 
+if want 3; then
 say "3/4 idempotent re-run against a one-task no-op play on the same hosts (median of $runs)"
 cat >"$work/noop.yml" <<'YAML'
 - name: One no-op task
@@ -105,6 +115,9 @@ idem=$(grep . "$work/idem.txt" | median); noop=$(grep . "$work/noop.txt" | media
 roles=$(grep . "$work/roles.txt" | median); noop1=$(grep . "$work/noop1.txt" | median)
 printf '    site.yml on 4 relays (gate included) %6ss   no-op play %6ss   ratio %s\n' "$idem" "$noop" "$(ratio "$idem" "$noop")"
 printf '    build roles on 1 relay               %6ss   no-op play %6ss   ratio %s (0.1.0: 4.6s / 2.0s = 2.3)\n' "$roles" "$noop1" "$(ratio "$roles" "$noop1")"
+fi
 
+if want 4; then
 say "4/4 smtp_ehlo_info against a local STARTTLS server"
 printf '    '; python scripts/bench_probe.py
+fi

@@ -69,7 +69,7 @@ options:
         C(generation_tried) (the generation that failed the gate, when known), C(switched),
         C(rolled_back) (an automatic rollback after a failed gate), C(stopped) (a first install
         taken out of service), C(outcome) (V(changed), V(unchanged) or V(failed)), C(failure) (the
-        message), C(started), C(finished), C(seconds) (C(total) and C(switch)), C(versions)
+        message), C(started), C(finished), C(seconds) (C(total), C(switch), C(reload) and C(gate)), C(versions)
         (C(version), C(sasl_v2), C(starttls) of the live sendmail), C(gate) (the verification
         gate's result; for a failed relay the run that failed), C(gate_after_rollback) (the gate's
         result after the automatic rollback, C({}) when there was none) and C(events) (a list,

@@ -51,7 +51,7 @@ def record(host, batch, outcome='changed', before=OLD, after=NEW, **extra):
         'host': host, 'batch': batch, 'generation_before': before, 'generation_after': after,
         'switched': outcome == 'changed', 'rolled_back': False, 'stopped': False, 'outcome': outcome, 'failure': '',
         'started': '2026-12-02T05:15:30+00:00', 'finished': '2026-12-02T05:16:10+00:00',
-        'seconds': {'total': 40.25, 'switch': 2.5},
+        'seconds': {'total': 40.25, 'switch': 2.5, 'reload': 1.25, 'gate': 30.5},
         'versions': {'version': '8.18.1', 'sasl_v2': True, 'starttls': True},
         'gate': gate(host, address), 'gate_after_rollback': {}, 'events': [],
     }

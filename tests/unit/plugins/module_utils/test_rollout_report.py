@@ -361,3 +361,10 @@ def test_format_seconds(value, expected):
 ])
 def test_format_time(value, expected):
     assert rr.format_time(value) == expected
+
+
+def test_seconds_keep_the_parts_make_bench_reads():
+    """total, switch, reload and gate reach report.json (make bench prints the rest: total minus reload and gate)."""
+    report = rr.build_report({}, [{'host': 'relay1', 'batch': 1, 'gate': {'ok': True},
+                                   'seconds': {'total': 20, 'switch': 1.5, 'reload': '2.25', 'gate': 12}}], [])
+    assert report['hosts'][0]['seconds'] == {'total': 20.0, 'switch': 1.5, 'reload': 2.25, 'gate': 12.0}
