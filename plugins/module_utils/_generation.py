@@ -31,6 +31,8 @@ A relay's generations live under a root (default /var/lib/mailrelay)::
     root/generations/history.json    what each generation was and when it was live
     root/current -> generations/<id> the live generation (a relative symlink)
     root/next/                       the candidate the roles prepare
+    root/next.owner                  the run that staged next/ (beside it: inside, it would change the digest)
+    root/lock                        the run that holds the relay (JSON: owner, created, host, pid)
 
 Generation ids are a zero-padded sequence ("0001", "0002", ...), never reused.
 """
@@ -41,11 +43,13 @@ import ctypes
 import errno
 import grp
 import hashlib
+import calendar
 import json
 import os
 import pwd
 import re
 import shutil
+import socket
 import stat
 import sys
 import tempfile
@@ -55,6 +59,8 @@ ENTRY_TYPES = ('dir', 'file', 'link')
 DIGEST_KEYS = ('path', 'type', 'mode', 'owner', 'group', 'sha256', 'target')
 COMPARE_KEYS = DIGEST_KEYS + ('size',)
 GENERATION_ID = re.compile(r'^[0-9]{4,}$')
+GATE_VERDICTS = ('passed', 'failed')
+LOCK_POLL_SECONDS = 1.0
 SW_ID = re.compile(r'^[0-9a-f]{16}$')
 HISTORY_FORMAT = 1
 HISTORY_EVENTS_KEPT = 50
@@ -69,6 +75,10 @@ class TreeError(Exception):
 
 class GenerationError(Exception):
     """The generation layout is not as expected; the message says what and how to fix it."""
+
+
+class LockError(GenerationError):
+    """The relay is held by another run; the message names it, since when, and what to do."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,6 +395,8 @@ class Layout:
         self.current = os.path.join(self.root, 'current')
         self.next = os.path.join(self.root, 'next')
         self.history_file = os.path.join(self.generations, 'history.json')
+        self.next_owner_file = os.path.join(self.root, 'next.owner')
+        self.lock_file = os.path.join(self.root, 'lock')
         self.sw_dir = os.path.normpath(sw_dir or os.path.join(self.root, 'sw'))
 
     def generation(self, generation_id):
@@ -469,7 +481,8 @@ def missing_required(layout, tree, required_paths):
 # history (pure: dicts in, dicts out; the module reads and writes the file)
 
 def new_history():
-    return {'format': HISTORY_FORMAT, 'last_sequence': 0, 'live_serial': 0, 'generations': {}, 'events': []}
+    return {'format': HISTORY_FORMAT, 'last_sequence': 0, 'live_serial': 0, 'generations': {}, 'events': [],
+            'served': {}}
 
 
 def load_history(path):
@@ -549,7 +562,8 @@ def refresh_statuses(history, current, existing_ids):
     for generation_id in existing_ids:
         entry = record(history, generation_id)
         if generation_id == current:
-            entry['status'] = 'live'
+            # a live generation whose gate failed (a first install has nothing to roll back to)
+            entry['status'] = 'failed' if entry.get('gate') == 'failed' else 'live'
         elif entry.get('failed_at'):
             entry['status'] = 'failed'
         elif generation_id == previous:
@@ -559,6 +573,58 @@ def refresh_statuses(history, current, existing_ids):
     if existing_ids:
         history['last_sequence'] = max(int(history.get('last_sequence') or 0), max(int(gid) for gid in existing_ids))
     return previous
+
+
+def mark_gate(history, generation_id, verdict, now):
+    """Record the gate verdict of a generation. Returns True when the history changed.
+
+    `failed` also marks the generation failed (status `failed`, even when it stays live: a first
+    install has nothing to roll back to); `passed` clears that mark again.
+    """
+    if verdict not in GATE_VERDICTS:
+        raise GenerationError('mark must be one of %s (it is %r)' % (', '.join(GATE_VERDICTS), verdict))
+    entry = record(history, generation_id)
+    failed_at = (entry.get('failed_at') or now) if verdict == 'failed' else None
+    if entry.get('gate') == verdict and entry.get('failed_at') == failed_at:
+        return False
+    entry.update(gate=verdict, gate_at=now, failed_at=failed_at)
+    add_event(history, now, 'marked', generation=generation_id, gate=verdict)
+    return True
+
+
+def record_served(history, services, generation_id, now):
+    """Record that each service was (re)started with a generation. Returns the services whose record changed."""
+    served = history.setdefault('served', {})
+    changed = []
+    for service in sorted(set(services)):
+        if (served.get(service) or {}).get('generation') != generation_id:
+            served[service] = {'generation': generation_id, 'at': now}
+            changed.append(service)
+    if changed:
+        add_event(history, now, 'served', generation=generation_id, services=changed)
+    return changed
+
+
+def stale_services(history, current, expected=()):
+    """Services whose recorded generation is not `current`, and expected ones with no record; sorted."""
+    served = history.get('served') or {}
+    stale = set(service for service, entry in served.items() if (entry or {}).get('generation') != current)
+    stale.update(service for service in expected if service not in served)
+    return sorted(stale)
+
+
+def live_summary(history, current, expected=()):
+    """What a history (its statuses refreshed) says about the live generation and the daemons."""
+    live = history['generations'].get(current) if current else None
+    return dict(current_status=live['status'] if live else None, gate=live.get('gate') if live else None,
+                served=dict(history.get('served') or {}), stale_services=stale_services(history, current, expected))
+
+
+def resolve_id(generation_id, existing_ids):
+    """A generation id as given ("3", or 3 from YAML, means 0003) matched against the ones on disk."""
+    if generation_id and str(generation_id).isdigit():
+        return next((gid for gid in existing_ids if int(gid) == int(generation_id)), str(generation_id))
+    return generation_id
 
 
 def prune_plan(existing_ids, current, previous, keep):
@@ -577,3 +643,193 @@ def sw_prune_plan(installed_sw_ids, referenced_sw_ids):
     """Which software directories no generation (nor next) references any more."""
     referenced = set(sw_id for sw_id in referenced_sw_ids if sw_id)
     return sorted(sw_id for sw_id in installed_sw_ids if sw_id not in referenced)
+
+
+# ---------------------------------------------------------------------------------------
+# the relay lock: one run at a time from staging to the end of its gate
+
+def parse_utc(text):
+    """Seconds since the epoch of a utc_now() string; None when it is not one."""
+    try:
+        return calendar.timegm(time.strptime(text, '%Y-%m-%dT%H:%M:%SZ'))
+    except (TypeError, ValueError):
+        return None
+
+
+def read_lock(path):
+    """The lock's content as a dict, None when there is no lock.
+
+    A lock that is not valid JSON (written by hand, a full disk) is reported with owner None
+    and the file's modification time as `created`, so it still expires.
+    """
+    try:
+        with open(path, 'rb') as handle:
+            raw = handle.read()
+        mtime = os.stat(path).st_mtime
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(raw.decode('utf-8'))
+        if not isinstance(data, dict):
+            raise ValueError('not an object')
+    except ValueError:
+        data = {'owner': None, 'unreadable': True}
+    if parse_utc(data.get('created')) is None:
+        data['created'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(mtime))
+    return data
+
+
+def lock_age(lock, now_epoch):
+    return now_epoch - parse_utc(lock['created'])
+
+
+def describe_lock(lock):
+    holder = 'an unknown run (unreadable lock file)' if lock.get('unreadable') else 'run %r' % lock.get('owner')
+    where = ' on %s, pid %s' % (lock['host'], lock['pid']) if lock.get('host') else ''
+    return '%s%s since %s' % (holder, where, lock['created'])
+
+
+def lock_summary(lock):
+    """The part of a lock a task returns: owner, created, taken_over; None for no lock."""
+    if lock is None:
+        return None
+    return dict(owner=lock.get('owner'), created=lock['created'], taken_over=bool(lock.get('taken_over_from')))
+
+
+def lock_content(owner, now, taken_over_from=None):
+    content = {'owner': owner, 'created': now, 'host': socket.gethostname(), 'pid': os.getpid()}
+    if taken_over_from:
+        content['taken_over_from'] = taken_over_from
+    return (json.dumps(content, indent=2, sort_keys=True) + '\n').encode('utf-8')
+
+
+def create_lock(path, data):
+    """Create the lock file with its whole content in one step: False when it exists already.
+
+    The content is written and flushed to a temporary file first, then hard-linked to the lock's
+    name, which fails like O_CREAT|O_EXCL when the name exists; so no reader ever sees a lock
+    without its content.
+    """
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=TMP_PREFIX + 'lock-')
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            os.fchmod(handle.fileno(), 0o644)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+    finally:
+        os.unlink(tmp)
+    fsync_dir(directory)
+    return True
+
+
+def remove_lock_if(path, expected):
+    """Remove the lock if its content still is `expected` (a dict from read_lock). True if removed.
+
+    The lock is first renamed aside (only one remover can win that), then checked: a lock that
+    another run created in between is put back.
+    """
+    aside = '%s.%s%d' % (path, TMP_PREFIX, os.getpid())
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return False
+    if read_lock(aside) != expected and not os.path.lexists(path):
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        os.unlink(aside)
+        return False
+    os.unlink(aside)
+    fsync_dir(os.path.dirname(path))
+    return True
+
+
+def acquire_lock(path, owner, timeout, expiry, check_mode=False, now=utc_now, clock=time.time, sleep=time.sleep):
+    """Take the relay lock for `owner`.
+
+    Returns dict(changed, lock=dict(owner, created, taken_over), warnings). A lock of the same
+    owner is kept (changed False); another owner's lock is waited for up to `timeout` seconds,
+    polling every LOCK_POLL_SECONDS, then LockError; one older than `expiry` seconds is stale
+    and taken over with a warning. In check mode nothing is written and nothing waited for.
+    """
+    deadline = clock() + timeout
+    while True:
+        held = read_lock(path)
+        if held is not None and held.get('owner') == owner:
+            return dict(changed=False, lock=dict(owner=owner, created=held['created'],
+                                                 taken_over=bool(held.get('taken_over_from'))), warnings=[])
+        stale = held is not None and lock_age(held, clock()) > expiry
+        if held is not None and (stale or check_mode):
+            if stale:
+                warning = ('%s the stale lock %s of %s (older than lock_expiry=%ds)'
+                           % ('would take over' if check_mode else 'took over', path, describe_lock(held), expiry))
+            else:
+                warning = ('%s is held by %s: a real run would wait up to lock_timeout=%ds for it'
+                           % (path, describe_lock(held), timeout))
+            created = now()
+            if not check_mode:
+                if not remove_lock_if(path, held):
+                    continue  # someone else moved first: look again
+                if not create_lock(path, lock_content(owner, created, held.get('owner') or 'unknown')):
+                    continue
+            return dict(changed=True, lock=dict(owner=owner, created=created, taken_over=stale), warnings=[warning])
+        if held is None:
+            created = now()
+            if check_mode or create_lock(path, lock_content(owner, created)):
+                return dict(changed=True, lock=dict(owner=owner, created=created, taken_over=False), warnings=[])
+            continue  # created by another run between the read and the link
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise LockError(
+                '%s is held by %s; waited %ds (lock_timeout) for it. Wait until that run ends and run again,'
+                ' or, if that run is dead (no ansible-playbook left on the controller that started it),'
+                ' remove %s and run again' % (path, describe_lock(held), timeout, path))
+        sleep(min(LOCK_POLL_SECONDS, remaining))
+
+
+def release_lock(path, owner, check_mode=False):
+    """Remove the lock if `owner` holds it. Returns dict(changed, lock (as it was, or None), warnings).
+
+    Another owner's lock is never removed: that is a warning, not a change.
+    """
+    held = read_lock(path)
+    if held is None:
+        return dict(changed=False, lock=None, warnings=[])
+    if held.get('owner') != owner:
+        return dict(changed=False, lock=held, warnings=[
+            '%s is held by %s, not by %r; it was left in place' % (path, describe_lock(held), owner)])
+    if not check_mode:
+        remove_lock_if(path, held)
+    return dict(changed=True, lock=held, warnings=[])
+
+
+def read_next_owner(path):
+    """The run that staged next/ (from next.owner), None when unknown."""
+    try:
+        with open(path, 'rb') as handle:
+            data = json.loads(handle.read().decode('utf-8'))
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return 'unknown (unreadable %s)' % path
+    return data.get('owner') if isinstance(data, dict) else None
+
+
+def next_owner_content(owner, now):
+    return (json.dumps({'owner': owner, 'staged': now}, sort_keys=True) + '\n').encode('utf-8')
+
+
+def check_lock(path, owner):
+    """LockError unless the lock is free or held by `owner` (the states that change the layout)."""
+    held = read_lock(path)
+    if held is not None and held.get('owner') != owner:
+        raise LockError('%s is held by %s, not by %r: another run is working on this relay. Wait until it ends'
+                        ' and run again, or, if that run is dead, remove %s and run again'
+                        % (path, describe_lock(held), owner, path))

@@ -29,6 +29,29 @@ description:
     before, skipping failed ones), marks the generation it leaves as C(failed), and recreates
     C(next/) from the new live generation (a prepared candidate in C(next/) is discarded).
   - O(state=pruned) only prunes (see O(keep) and O(prune_sw)).
+  - O(state=locked) takes the relay lock C(<root>/lock) for the run O(owner), so that two runs
+    (a schedule and a person) cannot stage, switch or gate on one relay at once. The lock is a
+    JSON file (owner, created, host, pid) that appears with its whole content in one step. A lock
+    the same owner holds is kept; another owner's lock is waited for (see O(lock_timeout)), then
+    the task fails naming that run and since when; a lock older than O(lock_expiry) is stale and
+    taken over with a warning.
+  - O(state=unlocked) removes the lock if O(owner) holds it. Another owner's lock is never
+    removed (a warning says whose it is).
+  - O(state=marked) records the gate verdict O(mark) of a generation (O(to), default the live
+    one) in the history. C(failed) marks it failed, also when it stays live (a first install has
+    nothing to roll back to); it is then never the default rollback target, and
+    RV(mailrelay.sendmail.generation_info#module:current_status) says C(failed) until a gate passes.
+    C(passed) clears that mark.
+  - O(state=served) records in the history that the daemons O(services) were started or reloaded
+    with a generation (O(to), default the live one), so that a run cut between the switch and the
+    reload is found by the next one (RV(mailrelay.sendmail.generation_info#module:stale_services)).
+  - With O(owner), the states O(state=staged), O(state=switched), O(state=rolled_back),
+    O(state=pruned), O(state=marked) and O(state=served) first check that the lock is free or
+    held by O(owner), and fail otherwise, before anything changes. O(state=staged) records the
+    owner of C(next/) in C(<root>/next.owner) (beside it, so it does not change the digest; that
+    record alone does not count as a change) and recreates, from the live generation, a C(next/)
+    another owner staged. A C(next/) recreated after a switch or rollback has no owner. O(state=switched) refuses a C(next/) another
+    owner staged, since it may hold that run's unproven changes.
   - Generation ids are a zero-padded sequence (C(0001), C(0002), ...) and are never reused;
     C(generations/history.json) records for each generation when it was created, its digest,
     its C(sw) target, its status (C(live), C(previous), C(retired), C(failed)) and when it was
@@ -44,10 +67,13 @@ attributes:
     support: full
     details:
       - Reports what would change (new id, differences, what would be pruned) and touches nothing.
+      - O(state=locked) does not wait for another owner's lock; it warns that a real run would wait.
+        With O(owner), a lock held by another owner is a warning, not a failure.
   diff_mode:
     support: full
     details:
       - Names the paths that differ between the old and the new live generation (or C(next/)), never contents.
+      - For the lock, gate verdicts and served records, one line of what changes.
   idempotent:
     support: full
 options:
@@ -59,15 +85,49 @@ options:
     description:
       - C(staged) prepares C(next/), C(switched) makes it live, C(rolled_back) goes back to an
         earlier generation, C(pruned) only removes old generations (and software directories).
+      - C(locked) and C(unlocked) take and give back the relay lock, C(marked) records a gate
+        verdict, C(served) records which generation daemons were started with.
     type: str
     required: true
-    choices: [staged, switched, rolled_back, pruned]
+    choices: [staged, switched, rolled_back, pruned, locked, unlocked, marked, served]
   to:
     description:
       - The generation to roll back to with O(state=rolled_back), for example C("0003").
-      - Default is the generation that was live most recently before the current one and is
+        Default is the generation that was live most recently before the current one and is
         not marked failed (RV(mailrelay.sendmail.generation_info#module:previous)).
+      - The generation to mark with O(state=marked) or to record as served with O(state=served);
+        default the live one.
     type: str
+  owner:
+    description:
+      - Who holds the lock, an id of the run (for example the controller's host and the play's
+        start time). Required with O(state=locked) and O(state=unlocked).
+      - With the other states, the lock must be free or held by this owner, and C(next/) must not
+        have been staged by another owner (see the description). Without it, the lock is not checked.
+    type: str
+  lock_timeout:
+    description:
+      - With O(state=locked), how many seconds to wait for another owner's lock (looking every
+        second) before failing. C(0) fails at once.
+    type: int
+    default: 600
+  lock_expiry:
+    description:
+      - With O(state=locked), the age in seconds after which a lock is stale (its run is taken to
+        be dead) and taken over, with a warning. Make it longer than the longest run.
+    type: int
+    default: 7200
+  mark:
+    description:
+      - The gate verdict to record with O(state=marked) (required there).
+    type: str
+    choices: [passed, failed]
+  services:
+    description:
+      - With O(state=served) (required there), the daemons that were just started or reloaded,
+        for example C([sendmail, saslauthd]).
+    type: list
+    elements: str
   keep:
     description:
       - How many generations to keep with O(state=switched) and O(state=pruned). The live
@@ -131,6 +191,30 @@ EXAMPLES = r"""
   mailrelay.sendmail.generation:
     state: rolled_back
     to: "0002"
+
+- name: Hold the relay for this run (wait up to 10 minutes for another run)
+  mailrelay.sendmail.generation:
+    state: locked
+    owner: "{{ rollout_run_id }}"
+    lock_timeout: 600
+
+- name: Record that sendmail and saslauthd now run the live generation
+  mailrelay.sendmail.generation:
+    state: served
+    services: [sendmail, saslauthd]
+    owner: "{{ rollout_run_id }}"
+
+- name: Record that the gate of the live generation failed
+  mailrelay.sendmail.generation:
+    state: marked
+    mark: failed
+    owner: "{{ rollout_run_id }}"
+  when: gate is failed
+
+- name: Give the relay back
+  mailrelay.sendmail.generation:
+    state: unlocked
+    owner: "{{ rollout_run_id }}"
 """
 
 RETURN = r"""
@@ -170,8 +254,10 @@ from:
   type: str
   sample: "0004"
 to:
-  description: With O(state=rolled_back), the generation now live.
-  returned: when O(state=rolled_back)
+  description:
+    - With O(state=rolled_back), the generation now live.
+    - With O(state=marked) and O(state=served), the generation marked or recorded as served.
+  returned: when O(state=rolled_back), O(state=marked) or O(state=served)
   type: str
   sample: "0003"
 digests:
@@ -199,6 +285,47 @@ pruned_sw:
   type: list
   elements: str
   sample: []
+lock:
+  description:
+    - The relay lock after the task (with O(state=locked) in check mode, as it would be); null when the relay is not locked.
+  returned: always
+  type: dict
+  contains:
+    owner:
+      description: The run holding it (null when the lock file is unreadable).
+      type: str
+      sample: relay-ctl-20250101T120000Z
+    created:
+      description: When it was taken (UTC).
+      type: str
+      sample: "2025-01-01T12:00:00Z"
+    taken_over:
+      description: Whether it was taken over from a stale lock.
+      type: bool
+      sample: false
+current_status:
+  description:
+    - The status of the live generation afterwards (C(live), or C(failed) when its gate failed); null before the first switch.
+    - The same as RV(mailrelay.sendmail.generation_info#module:current_status).
+  returned: always
+  type: str
+  sample: failed
+gate:
+  description: The gate verdict recorded for the live generation afterwards (C(passed), C(failed)); null when none was recorded.
+  returned: always
+  type: str
+  sample: failed
+served:
+  description: Which generation each daemon was last started or reloaded with, by name, afterwards.
+  returned: always
+  type: dict
+  sample: {sendmail: {generation: "0004", at: "2025-01-01T12:00:00Z"}}
+stale_services:
+  description: The daemons whose served record names another generation than the live one afterwards (sorted).
+  returned: always
+  type: list
+  elements: str
+  sample: []
 """
 
 import copy
@@ -212,9 +339,11 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._generation imp
     GenerationError,
     Layout,
     TreeError,
+    acquire_lock,
     add_event,
     atomic_symlink,
     atomic_write,
+    check_lock,
     clean_leftovers,
     compare_entries,
     copy_tree,
@@ -223,28 +352,46 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._generation imp
     dump_history,
     fsync_dir,
     fsync_tree,
+    live_summary,
     load_history,
+    lock_summary,
+    mark_gate,
     mark_live,
     missing_required,
+    new_history,
     next_generation_id,
+    next_owner_content,
     prepared_diff,
     prune_plan,
+    read_lock,
+    read_next_owner,
     record,
+    record_served,
     refresh_statuses,
+    release_lock,
     remove_tree,
     replace_dir,
+    resolve_id,
     scan_tree,
     sw_prune_plan,
     tree_digest,
     utc_now,
 )
 
+STATES = ['staged', 'switched', 'rolled_back', 'pruned', 'locked', 'unlocked', 'marked', 'served']
+LOCK_STATES = ('locked', 'unlocked')
+
 
 def argument_spec():
     return dict(
         root=dict(type='path', default='/var/lib/mailrelay'),
-        state=dict(type='str', required=True, choices=['staged', 'switched', 'rolled_back', 'pruned']),
+        state=dict(type='str', required=True, choices=STATES),
         to=dict(type='str'),
+        owner=dict(type='str'),
+        lock_timeout=dict(type='int', default=600),
+        lock_expiry=dict(type='int', default=7200),
+        mark=dict(type='str', choices=['passed', 'failed']),
+        services=dict(type='list', elements='str'),
         keep=dict(type='int', default=3),
         sw_dir=dict(type='path'),
         prune_sw=dict(type='bool', default=False),
@@ -252,16 +399,65 @@ def argument_spec():
     )
 
 
+REQUIRED_IF = [
+    ('state', 'locked', ['owner']),
+    ('state', 'unlocked', ['owner']),
+    ('state', 'marked', ['mark']),
+    ('state', 'served', ['services']),
+]
+
+
 class Generations:
-    """The four states. Every method returns (result, diff text or None); raises GenerationError."""
+    """The states. Every method returns (result, diff text or None); raises GenerationError."""
 
     def __init__(self, params, check_mode, now=utc_now):
         self.params = params
         self.check_mode = check_mode
         self.now = now
         self.layout = Layout(params['root'], params['sw_dir'])
+        self.warnings = []
+        self.history_after = None  # set by the states that change the history in memory (also in check mode)
         if params['keep'] < 1:
             raise GenerationError('keep must be at least 1 (it is %d)' % params['keep'])
+        if params['lock_timeout'] < 0:
+            raise GenerationError('lock_timeout must be 0 or more seconds (it is %d)' % params['lock_timeout'])
+        if params['lock_expiry'] < 1:
+            raise GenerationError('lock_expiry must be at least 1 second (it is %d)' % params['lock_expiry'])
+        if params['services'] is not None and not all(service.strip() for service in params['services'] or ['']):
+            raise GenerationError('services must name at least one service, and no name may be empty (it is %r)'
+                                  % params['services'])
+
+    def apply(self):
+        """Run the state; with an owner, the states that change the layout first check the lock."""
+        state = self.params['state']
+        if self.params['owner'] and state not in LOCK_STATES:
+            try:
+                check_lock(self.layout.lock_file, self.params['owner'])
+            except GenerationError as exc:
+                if not self.check_mode:
+                    raise
+                self.warnings.append('%s (a real run would have waited at state=locked)' % exc)
+        result, diff = getattr(self, state)()
+        self.summarize(result)
+        return result, diff
+
+    def summarize(self, result):
+        """Add what the history and the lock say afterwards (in check mode, as they would be)."""
+        current = result['current']
+        history = self.history_after
+        if history is None:
+            try:
+                history = load_history(self.layout.history_file)
+            except GenerationError:
+                if self.params['state'] not in LOCK_STATES:
+                    raise
+                history = new_history()  # the lock states work even beside a broken history
+        history = copy.deepcopy(history)
+        existing = self.layout.generation_ids()
+        refresh_statuses(history, current, sorted(set(existing + ([current] if current else [])), key=int))
+        result.update(live_summary(history, current))
+        if 'lock' not in result:
+            result['lock'] = lock_summary(read_lock(self.layout.lock_file))
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -295,12 +491,31 @@ class Generations:
         atomic_write(self.layout.history_file, dump_history(history), 0o644)
 
     def recreate_next(self, generation_id):
-        """Replace next/ (if any) by a copy of a generation; the old next/ is deleted."""
+        """Replace next/ (if any) by a copy of a generation; the old next/ is deleted, and with it its owner."""
         work = tempfile.mkdtemp(dir=self.layout.root, prefix=TMP_PREFIX + 'next-')
         staging = os.path.join(work, 'next')
         copy_tree(self.layout.generation(generation_id), staging)
         replace_dir(staging, self.layout.next, os.path.join(work, 'old'))
         remove_tree(work)
+        self.set_next_owner(None)
+
+    def set_next_owner(self, owner):
+        """Record (or with None, forget) which run staged next/, in next.owner beside it."""
+        if owner:
+            atomic_write(self.layout.next_owner_file, next_owner_content(owner, self.now()), 0o644)
+        elif os.path.lexists(self.layout.next_owner_file):
+            os.unlink(self.layout.next_owner_file)
+            fsync_dir(self.layout.root)
+
+    def target_id(self, current, existing):
+        """The generation O(to) names (default the live one) for state=marked and state=served."""
+        target = resolve_id(self.params['to'] or current, existing)
+        if not target:
+            raise GenerationError('nothing is live under %s yet; give to (the generation id)' % self.layout.root)
+        if target not in existing:
+            raise GenerationError('generation %s does not exist under %s; there are %s'
+                                  % (target, self.layout.generations, ', '.join(existing) or 'none'))
+        return target
 
     def prune(self, history, existing, current, next_sw_id):
         """Plan (and unless in check mode, do) the pruning; returns (pruned ids, pruned sw ids)."""
@@ -337,17 +552,26 @@ class Generations:
         created_next = False
         if os.path.islink(self.layout.next) or (os.path.lexists(self.layout.next) and not os.path.isdir(self.layout.next)):
             raise GenerationError('%s exists but is not a directory; move it away' % self.layout.next)
-        if not os.path.lexists(self.layout.next):
+        owner = self.params['owner']
+        next_owner = read_next_owner(self.layout.next_owner_file) if os.path.isdir(self.layout.next) else None
+        # next/ staged by another run may hold that run's unproven writes: start again from the live generation
+        replaced_by = next_owner if owner and next_owner not in (None, owner) else None
+        if not os.path.lexists(self.layout.next) or replaced_by:
             created_next = True
             if not self.check_mode:
                 self.clean()
+                if replaced_by:
+                    discard(self.layout.next)
                 if current:
                     self.recreate_next(current)
                 else:
                     os.mkdir(self.layout.next, 0o755)
                     os.chmod(self.layout.next, 0o755)
                     fsync_dir(self.layout.root)
-        if os.path.isdir(self.layout.next):
+                    self.set_next_owner(None)
+        if owner and not self.check_mode and (created_next or next_owner != owner):
+            self.set_next_owner(owner)  # bookkeeping, not a change of the candidate: does not count as changed
+        if os.path.isdir(self.layout.next) and not (self.check_mode and replaced_by):
             next_entries = self.entries(self.layout.next)
         else:  # check mode: it would be a copy of current, or empty
             next_entries = current_entries
@@ -359,7 +583,14 @@ class Generations:
                        next=tree_digest(next_entries) if next_entries else None)
         result = self.result(changed=bool(made or created_next), current=current, pending=bool(differences),
                              digests=digests, differences=differences)
-        return result, prepared_diff('%s -> %s' % (self.layout.next, 'created' if created_next else 'as it is'),
+        if replaced_by:
+            header = 'recreated (it was staged by run %r)' % replaced_by
+            self.warnings.append('%s was staged by run %r and may hold its unproven changes; %s it from %s'
+                                 % (self.layout.next, replaced_by, 'would recreate' if self.check_mode else 'recreated',
+                                    'generation ' + current if current else 'scratch'))
+        else:
+            header = 'created' if created_next else 'as it is'
+        return result, prepared_diff('%s -> %s' % (self.layout.next, header),
                                      comparison) if created_next or differences else None
 
     def switched(self):
@@ -374,6 +605,13 @@ class Generations:
                 return self.result(changed=not current, switched=not current, current=current or new_id), None
             raise GenerationError('%s does not exist: run state=staged first, then prepare the candidate there'
                                   % self.layout.next)
+        owner = self.params['owner']
+        next_owner = read_next_owner(self.layout.next_owner_file)
+        if owner and next_owner not in (None, owner):
+            raise GenerationError(
+                '%s was staged by run %r, not by %r: it may hold that run\'s unproven changes, so it is not switched to.'
+                ' Re-run: state=staged with owner=%s discards it and starts again from the live generation'
+                % (self.layout.next, next_owner, owner, owner))
         history = load_history(self.layout.history_file)
         existing = self.layout.generation_ids()
         next_entries = scan_tree(self.layout.next)
@@ -412,7 +650,7 @@ class Generations:
         entry = record(history, new_id)
         entry.update(created=now, digest=next_digest, sw=next_sw['target'], sw_id=next_sw['sw_id'])
         mark_live(history, new_id, now)
-        add_event(history, now, 'switched', **{'from': current, 'to': new_id})
+        add_event(history, now, 'switched', **dict({'from': current, 'to': new_id}, **({'owner': owner} if owner else {})))
         existing = sorted(existing + [new_id], key=int)
         if not self.check_mode:
             self.save_history(history, existing, new_id)
@@ -429,9 +667,7 @@ class Generations:
             raise GenerationError('nothing is live under %s yet, so there is nothing to roll back' % self.layout.root)
         history = load_history(self.layout.history_file)
         existing = self.layout.generation_ids()
-        target = self.params['to']
-        if target and target.isdigit():  # "3", or 3 from YAML, means 0003
-            target = next((gid for gid in existing if int(gid) == int(target)), target)
+        target = resolve_id(self.params['to'], existing)
         if not target:
             target = refresh_statuses(copy.deepcopy(history), current, existing)
             if target is None:
@@ -470,16 +706,88 @@ class Generations:
         pruned, pruned_sw = self.prune(history, existing, current, next_sw)
         return self.result(changed=bool(pruned or pruned_sw), current=current, pruned=pruned, pruned_sw=pruned_sw), None
 
+    def marked(self):
+        current = self.layout.current_id()
+        existing = self.layout.generation_ids()
+        target = self.target_id(current, existing)
+        history = load_history(self.layout.history_file)
+        before = copy.deepcopy(history)
+        refresh_statuses(before, current, existing)
+        old = record(before, target)
+        changed = mark_gate(history, target, self.params['mark'], self.now())
+        after = copy.deepcopy(history)
+        refresh_statuses(after, current, existing)
+        new = record(after, target)
+        if changed and not self.check_mode:
+            self.save_history(history, existing, current)
+        self.history_after = history
+        result = self.result(changed=changed, current=current, to=target)
+        diff = None
+        if changed:
+            diff = 'generation %s: gate %s -> %s, status %s -> %s\n' % (
+                target, old.get('gate') or '(none)', new['gate'], old['status'], new['status'])
+        return result, diff
+
+    def served(self):
+        current = self.layout.current_id()
+        existing = self.layout.generation_ids()
+        target = self.target_id(current, existing)
+        history = load_history(self.layout.history_file)
+        before = copy.deepcopy(history.get('served') or {})
+        changed = record_served(history, self.params['services'], target, self.now())
+        if changed and not self.check_mode:
+            self.save_history(history, existing, current)
+        self.history_after = history
+        result = self.result(changed=bool(changed), current=current, to=target)
+        diff = ''.join('served %s: %s -> %s\n' % (service, (before.get(service) or {}).get('generation') or '(none)', target)
+                       for service in changed)
+        return result, diff or None
+
+    def current_or_none(self):
+        """The live generation for the lock states, which must work even when the layout is odd."""
+        try:
+            return self.layout.current_id()
+        except GenerationError:
+            return None
+
+    def locked(self):
+        made = [] if os.path.isdir(self.layout.root) else [self.layout.root]
+        if made and not self.check_mode:
+            os.makedirs(self.layout.root, 0o755)
+        outcome = acquire_lock(self.layout.lock_file, self.params['owner'], self.params['lock_timeout'],
+                               self.params['lock_expiry'], check_mode=self.check_mode, now=self.now)
+        self.warnings.extend(outcome['warnings'])
+        result = self.result(changed=outcome['changed'] or bool(made), current=self.current_or_none(),
+                             lock=outcome['lock'])
+        diff = None
+        if outcome['changed']:
+            diff = '%s: %s -> held by run %r\n' % (self.layout.lock_file, 'stale' if outcome['lock']['taken_over']
+                                                   else 'free', self.params['owner'])
+        return result, diff
+
+    def unlocked(self):
+        outcome = release_lock(self.layout.lock_file, self.params['owner'], check_mode=self.check_mode)
+        self.warnings.extend(outcome['warnings'])
+        result = self.result(changed=outcome['changed'], current=self.current_or_none(),
+                             lock=None if outcome['changed'] else lock_summary(outcome['lock']))
+        diff = None
+        if outcome['changed']:
+            diff = '%s: held by run %r -> free\n' % (self.layout.lock_file, self.params['owner'])
+        return result, diff
+
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), required_if=REQUIRED_IF, supports_check_mode=True)
+    generations = None
     try:
         generations = Generations(module.params, module.check_mode)
-        result, diff = getattr(generations, module.params['state'])()
+        result, diff = generations.apply()
     except (GenerationError, TreeError) as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg='%s under %s failed: %s' % (module.params['state'], module.params['root'], exc))
+    for warning in generations.warnings:
+        module.warn(warning)
     if module._diff and diff:
         result['diff'] = dict(prepared=diff)
     module.exit_json(**result)

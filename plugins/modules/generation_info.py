@@ -18,6 +18,9 @@ description:
   - Digests are computed from the trees as they are now, so RV(generations[].intact) shows whether a
     generation still is what it was when it became live.
   - Differences are paths only, never contents.
+  - Also reports the gate verdict and status of the live generation, which generation each daemon
+    was last started or reloaded with (and which of them do not run the live one), and the relay
+    lock (see M(mailrelay.sendmail.generation), O(mailrelay.sendmail.generation#module:state=locked)).
   - The layout is described in M(mailrelay.sendmail.generation).
 extends_documentation_fragment:
   - mailrelay.sendmail._attributes
@@ -30,6 +33,13 @@ options:
   sw_dir:
     description: The directory holding the installed software directories; default C(<root>/sw).
     type: path
+  services:
+    description:
+      - Daemons that should run the live generation. Those of them with no served record at all
+        count in RV(stale_services) too (a first install cut between its switch and the start).
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: mailrelay.sendmail.generation
 """
@@ -43,6 +53,16 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ generations.current }} -> next: {{ generations.differences | join(', ') }}"
   when: generations.next.pending
+
+- name: Reload the daemons that do not run the live generation (a run was cut after its switch)
+  ansible.builtin.debug:
+    msg: "to reload: {{ generations.stale_services | join(', ') }}"
+  when: generations.stale_services | length > 0
+
+- name: Never start a live generation whose gate failed
+  ansible.builtin.assert:
+    that: generations.current_status != 'failed'
+    fail_msg: "generation {{ generations.current }} failed its gate; fix the configuration and run again"
 
 - name: Fail when a generation was changed in place
   ansible.builtin.assert:
@@ -66,6 +86,34 @@ previous:
   returned: always
   type: str
   sample: "0003"
+current_status:
+  description: The status of the live generation (C(live), or C(failed) when its gate failed); null before the first switch.
+  returned: always
+  type: str
+  sample: live
+gate:
+  description: The gate verdict recorded for the live generation (C(passed) or C(failed)); null when none was recorded.
+  returned: always
+  type: str
+  sample: passed
+served:
+  description: Which generation each daemon was last started or reloaded with, by name (empty when none was recorded).
+  returned: always
+  type: dict
+  sample: {sendmail: {generation: "0004", at: "2025-01-01T12:00:00Z"}, saslauthd: {generation: "0003", at: "2024-12-01T12:00:00Z"}}
+stale_services:
+  description:
+    - Daemons whose served record names another generation than the live one, and those of O(services)
+      with no record; sorted. They serve something else than C(current) holds and need a reload and a gate.
+  returned: always
+  type: list
+  elements: str
+  sample: [saslauthd]
+lock:
+  description: The content of the relay lock (owner, created, host, pid); null when the relay is not locked.
+  returned: always
+  type: dict
+  sample: {owner: relay-ctl-20250101T120000Z, created: "2025-01-01T12:00:00Z", host: relay-ctl, pid: 4242}
 next:
   description: The candidate directory.
   returned: always
@@ -108,9 +156,13 @@ generations:
       type: str
       sample: "0004"
     status:
-      description: C(live), C(previous), C(retired) or C(failed) (rolled back from).
+      description: C(live), C(previous), C(retired) or C(failed) (rolled back from, or its gate failed).
       type: str
       sample: live
+    gate:
+      description: Its recorded gate verdict (C(passed), C(failed)); null when none was recorded.
+      type: str
+      sample: passed
     created:
       description: When it was made live the first time (UTC); null when the history does not know it.
       type: str
@@ -172,7 +224,9 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._generation imp
     TreeError,
     compare_entries,
     difference_names,
+    live_summary,
     load_history,
+    read_lock,
     record,
     refresh_statuses,
     scan_tree,
@@ -184,10 +238,11 @@ def argument_spec():
     return dict(
         root=dict(type='path', default='/var/lib/mailrelay'),
         sw_dir=dict(type='path'),
+        services=dict(type='list', elements='str', default=[]),
     )
 
 
-def gather(root, sw_dir=None):
+def gather(root, sw_dir=None, services=()):
     layout = Layout(root, sw_dir)
     current = layout.current_id()
     history = copy.deepcopy(load_history(layout.history_file))
@@ -205,7 +260,7 @@ def gather(root, sw_dir=None):
         link = layout.sw_link(path)
         generations.append(dict(
             id=generation_id, status=entry['status'], created=entry.get('created'),
-            switched_at=list(entry.get('switched_at') or []), failed_at=entry.get('failed_at'),
+            switched_at=list(entry.get('switched_at') or []), failed_at=entry.get('failed_at'), gate=entry.get('gate'),
             digest=digest, intact=(digest == entry['digest']) if entry.get('digest') else None,
             sw=link['target'], sw_id=link['sw_id'], sw_exists=link['exists'],
         ))
@@ -227,14 +282,16 @@ def gather(root, sw_dir=None):
         users.setdefault(next_info['sw_id'], []).append('next')
     sw = [dict(id=sw_id, used_by=users.get(sw_id, [])) for sw_id in layout.sw_ids()]
 
-    return dict(changed=False, root=layout.root, current=current, previous=previous, next=next_info,
-                differences=differences, generations=generations, sw=sw)
+    result = dict(changed=False, root=layout.root, current=current, previous=previous, next=next_info,
+                  differences=differences, generations=generations, sw=sw, lock=read_lock(layout.lock_file))
+    result.update(live_summary(history, current, services))
+    return result
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
-        result = gather(module.params['root'], module.params['sw_dir'])
+        result = gather(module.params['root'], module.params['sw_dir'], module.params['services'])
     except (GenerationError, TreeError) as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:
