@@ -192,6 +192,57 @@ def check_relpath(path):
         raise ArtifactError('manifest path %r is not a clean relative path' % (path,))
 
 
+def manifest_groups(manifest):
+    """The groups the build itself created (manifest accounts.groups, e.g. smmsp)."""
+    accounts = manifest.get('accounts')
+    groups = accounts.get('groups') if isinstance(accounts, dict) else None
+    return [group for group in groups or [] if isinstance(group, str)]
+
+
+def unsafe_mode(entry, build_groups):
+    """Why an entry's mode is refused, or None.
+
+    No entry may be world-writable (links aside: their mode means nothing) or set-user-ID. A
+    set-group-ID bit is accepted only on a regular file whose group is one the build created
+    (manifest accounts.groups: sendmail's smmsp-group programs).
+    """
+    if entry.get('type') == 'link':
+        return None
+    mode = int(entry['mode'], 8)
+    if mode & stat.S_IWOTH:
+        return 'is world-writable (mode %s)' % entry['mode']
+    if mode & stat.S_ISUID:
+        return 'is set-user-ID (mode %s)' % entry['mode']
+    if mode & stat.S_ISGID and not (entry.get('type') == 'file' and entry.get('group') in build_groups):
+        return ('is set-group-ID (mode %s, group %s); only files of a group the build created (%s) may be'
+                % (entry['mode'], entry.get('group'), ', '.join(build_groups) or 'none'))
+    return None
+
+
+def defuse_tree(top):
+    """Take away set-ID bits everywhere below top, and execute rights from its files.
+
+    For trees moved aside (a damaged or replaced software directory, what an earlier install left
+    at a live path): kept for a look, never to be run. Links are left alone. Returns the number of
+    entries changed.
+    """
+    changed = 0
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in [None] + dirnames + filenames:
+            path = dirpath if name is None else os.path.join(dirpath, name)
+            if name is not None and name in dirnames and os.path.islink(path):
+                continue
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                continue
+            mode = stat.S_IMODE(info.st_mode)
+            keep = ~(stat.S_ISUID | stat.S_ISGID) if stat.S_ISDIR(info.st_mode) else ~(stat.S_ISUID | stat.S_ISGID | 0o111)
+            if mode & keep != mode:
+                os.chmod(path, mode & keep)
+                changed += 1
+    return changed
+
+
 def validate_manifest(manifest):
     """Raise ArtifactError unless `manifest` is a usable format-1 manifest."""
     if not isinstance(manifest, dict):
@@ -227,6 +278,9 @@ def validate_manifest(manifest):
             raise ArtifactError('manifest entry %s (a file) needs size and sha256' % path)
         if entry['type'] == 'link' and (not isinstance(entry.get('target'), str) or not entry['target']):
             raise ArtifactError('manifest entry %s (a link) needs a target' % path)
+        mode_problem = unsafe_mode(entry, manifest_groups(manifest))
+        if mode_problem:
+            raise ArtifactError('manifest entry %s %s; nothing was installed' % (path, mode_problem))
         seen[path] = entry
     if seen.get('.', {}).get('type') != 'dir':
         raise ArtifactError('manifest files must start with the top directory "."')

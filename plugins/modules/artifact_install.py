@@ -27,7 +27,9 @@ description:
     and groups are applied by name, then modes, then times; the result is verified against the
     manifest and renamed into place.
   - An O(dest) that exists but does not match is never deleted. It is moved aside to
-    C(<dest>.corrupt-<UTC time>), and RV(replaced_corrupt) says where. With the Linux C(renameat2)
+    C(<dest>.corrupt-<UTC time>), and RV(replaced_corrupt) says where. A tree moved aside
+    (C(.corrupt-*) or C(.replaced-*)) loses its set-ID bits and its files their execute rights, since it
+    is kept for a look, never to be run. With the Linux C(renameat2)
     call, the old and the new tree are exchanged in one step, so O(dest) is never missing.
 extends_documentation_fragment:
   - mailrelay.sendmail._attributes
@@ -167,6 +169,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._artifact import (
     ArtifactError,
+    defuse_tree,
     extract,
     file_sha256_handle,
     missing_accounts,
@@ -293,6 +296,9 @@ def install(params, check_mode, now=None):
                                     % ', '.join(difference_names(check)[:10]))
             fsync_dir(tmp)
             replace_dir(tmp, dest, aside)
+            if aside:
+                # kept for a look, never to be run: no set-ID bits, no execute rights
+                defuse_tree(aside)
         finally:
             if os.path.lexists(tmp):
                 remove_tree(tmp)

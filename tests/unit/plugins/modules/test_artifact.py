@@ -25,7 +25,9 @@ from ansible_collections.mailrelay.sendmail.tests.unit.artifact_trees import (
 )
 
 METADATA = {'fingerprint': ID + 'f' * 48, 'platform': 'debian-12-amd64',
-            'versions': {'sendmail': '8.18.1', 'cyrus_sasl': '2.1.28'}, 'builder': 'builder-debian-12'}
+            'versions': {'sendmail': '8.18.1', 'cyrus_sasl': '2.1.28'}, 'builder': 'builder-debian-12',
+            # the group the build created for sendmail's set-group-ID program (here: the tests' own)
+            'accounts': {'groups': [GROUP], 'users': []}}
 
 
 @pytest.fixture
@@ -201,6 +203,7 @@ def test_missing_group_fails_before_anything_is_written(run_module, sides):
     for entry in manifest['files']:
         if entry['path'] == 'sbin/sendmail':
             entry['group'] = 'no-such-group-mailrelay'
+    manifest['accounts']['groups'] = ['no-such-group-mailrelay']
     rc, result, dummy = run_module(artifact_install, install_args(sides, manifest=manifest))
     assert rc == 1
     assert 'group no-such-group-mailrelay does not exist on this host (it owns sbin/sendmail)' in result['msg']
@@ -260,9 +263,17 @@ def test_corrupt_dest_is_moved_aside_and_reinstalled(run_module, sides, monkeypa
     aside = result['replaced_corrupt']
     assert aside.startswith(sides['dest'] + '.corrupt-') and os.path.isdir(aside)
     assert _generation.scan_tree(sides['dest']) == manifest['files']
-    # the damaged tree is kept as it was, for a look at what happened
-    kept = _generation.compare_entries(manifest['files'], _generation.scan_tree(aside), _generation.COMPARE_KEYS)
-    assert _generation.difference_names(kept) == expected
+    # the damaged tree is kept as it was, for a look at what happened, but can no longer be run:
+    # no set-ID bits anywhere, no execute rights on its files
+    aside_files = _generation.scan_tree(aside)
+    keys = [key for key in _generation.COMPARE_KEYS if key != 'mode']
+    kept = _generation.compare_entries(manifest['files'], aside_files, keys)
+    assert _generation.difference_names(kept) == (expected if damage != 'mode' else [])
+    for entry in aside_files:
+        if entry['type'] != 'link':
+            assert int(entry['mode'], 8) & 0o6000 == 0, entry
+        if entry['type'] == 'file':
+            assert int(entry['mode'], 8) & 0o111 == 0, entry
     rc, result, dummy = run_module(artifact_install, install_args(sides))
     assert result['changed'] is False
 
@@ -372,3 +383,46 @@ def test_installed_artifact_becomes_a_generation(run_module, sides):
     rc, state, dummy = run_module(generation_info, dict(root=root))
     assert state['sw'] == [dict(id=ID, used_by=['0001', 'next'])]
     assert state['generations'][0]['sw_id'] == ID and state['next']['pending'] is False
+
+
+@pytest.mark.parametrize('path, mode, kind, group, refused', [
+    ('sbin/sendmail', '2555', 'file', GROUP, None),                     # the build's own smmsp program
+    ('sbin/sendmail', '4555', 'file', GROUP, 'is set-user-ID'),
+    ('sbin/sendmail', '6555', 'file', GROUP, 'is set-user-ID'),
+    ('sbin/sendmail', '2555', 'file', 'mail', 'is set-group-ID'),       # a group the build did not create
+    ('sbin', '2755', 'dir', GROUP, 'is set-group-ID'),
+    ('lib/libsasl2.so.3.0.0', '0666', 'file', GROUP, 'is world-writable'),
+    ('share/doc', '1777', 'dir', GROUP, 'is world-writable'),
+    ('lib/libsasl2.so.3', '0777', 'link', GROUP, None),                  # a link's mode means nothing
+])
+def test_manifest_refuses_unsafe_modes(path, mode, kind, group, refused):
+    problem = _artifact.unsafe_mode({'path': path, 'mode': mode, 'type': kind, 'group': group}, [GROUP])
+    if refused is None:
+        assert problem is None
+    else:
+        assert refused in problem
+
+
+def test_install_refuses_a_set_user_id_program_before_anything_is_written(run_module, sides):
+    manifest = packed(run_module, sides)['manifest']
+    for entry in manifest['files']:
+        if entry['path'] == 'sbin/sendmail':
+            entry['mode'] = '4555'
+    rc, result, dummy = run_module(artifact_install, install_args(sides, manifest=manifest))
+    assert rc == 1 and 'sbin/sendmail is set-user-ID (mode 4555)' in result['msg']
+    assert not os.path.lexists(sides['dest'])
+
+
+def test_defuse_tree(tmp_path):
+    top = tmp_path / 'legacy'
+    (top / 'sbin').mkdir(parents=True)
+    program = top / 'sbin' / 'sendmail'
+    program.write_bytes(b'x')
+    os.chmod(program, 0o6755)
+    os.chmod(top / 'sbin', 0o2755)
+    os.symlink('sendmail', top / 'sbin' / 'mailq')
+    assert _artifact.defuse_tree(str(top)) == 2
+    assert stat.S_IMODE(os.stat(program).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(top / 'sbin').st_mode) == 0o755
+    assert os.path.islink(top / 'sbin' / 'mailq')
+    assert _artifact.defuse_tree(str(top)) == 0
