@@ -28,6 +28,11 @@ OUTCOMES = ('changed', 'unchanged', 'failed')
 STOPPED_MESSAGE = 'not reached: the rollout stopped before this batch'
 WAITING_MESSAGE = "not reached yet: the run has not come to this relay's batch"
 STOPPED_NOTE = 'taken out of service (first install: there was no earlier generation to roll back to)'
+# What a check's result reads as; a check that did not run is neither passed nor failed.
+RESULTS = ('passed', 'failed', 'not run', 'no result')
+# Ansible's reason for a skipped task: it names no reason a reader could act on.
+_ANSIBLE_SKIP_REASON = re.compile(r'\s*:?\s*Conditional result was False\.?\s*$', re.IGNORECASE)
+_SKIPPED_PROBE = re.compile(r'^the (?P<probe>.+?) probe was skipped$')
 
 # XML 1.0 cannot carry these at all, and a terminal escape has no business in a page either.
 _UNSAFE = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]')
@@ -165,15 +170,48 @@ def run_id(run, now=None):
 # ---------------------------------------------------------------------------------------
 # normalising the input
 
+def not_run_reason(detail):
+    """Why a check did not run, in words.
+
+    The gate says ``the smuggling probe was skipped: Conditional result was False`` when a task's
+    ``when:`` was false; Ansible's text names no reason a reader could act on, so it is replaced.
+    """
+    text = clean_text(detail).strip()
+    if not _ANSIBLE_SKIP_REASON.search(text):
+        return text or 'the gate did not run it'
+    text = _ANSIBLE_SKIP_REASON.sub('', text).strip()
+    probe = _SKIPPED_PROBE.match(text)
+    what = 'the %s probe' % probe.group('probe') if probe else (text or 'this check')
+    return ("%s is not run on this listener (the gate's settings, or what this listener requires, leave it out)"
+            % what)
+
+
 def normalize_check(check):
+    """One gate check: ``result`` passed, failed, not run (with the reason in ``detail``) or no result.
+
+    ``ok`` stays True only for a check that passed: the gate marks a skipped check ``ok`` (it is no
+    failure), but a check that did not run has not passed either.
+    """
     if isinstance(check, str):
         check = {'name': check}
     if not isinstance(check, dict):
         return None
+    ok = _bool(check.get('ok'))
+    status = clean_text(check.get('status')).strip().lower()
+    detail = clean_text(check.get('detail'))
+    if status in ('skipped', 'not run') or (status == '' and ok is not False and _ANSIBLE_SKIP_REASON.search(detail)):
+        result, ok, detail = 'not run', None, not_run_reason(detail)
+    elif status == 'failed' or ok is False:
+        result, ok = 'failed', False
+    elif status == 'passed' or ok is True:
+        result, ok = 'passed', True
+    else:
+        result, ok = 'no result', None
     return {
         'name': _text_or_none(check.get('name')) or '(unnamed check)',
-        'ok': _bool(check.get('ok')),
-        'detail': clean_text(check.get('detail')),
+        'ok': ok,
+        'result': result,
+        'detail': detail,
     }
 
 
@@ -253,8 +291,14 @@ def normalize_host(record):
     outcome is worked out from the failure message, the gate and ``switched``.
     """
     record = _dict(record)
-    gate = normalize_gate(record.get('gate'))
     after = normalize_gate(record.get('gate_after_rollback'))
+    # A relay that failed before its gate (in the switch or the reload) has no gate of the failed
+    # generation. gate_ran: false says so; a record whose "gate" is the very result of the gate after
+    # the rollback says the same (the only gate that ran was the one after the rollback).
+    gate_ran = _bool(record.get('gate_ran'))
+    if gate_ran is None and after and _dict(record.get('gate')) == _dict(record.get('gate_after_rollback')):
+        gate_ran = False
+    gate = {} if gate_ran is False else normalize_gate(record.get('gate'))
     failure = clean_text(record.get('failure')).strip()
     switched = _bool(record.get('switched'), False)
     outcome = clean_text(record.get('outcome')).strip().lower()
@@ -288,6 +332,8 @@ def normalize_host(record):
             'starttls': _bool(versions.get('starttls'), binary.get('starttls')),
         },
         'gate': gate,
+        'gate_ran': gate_ran if gate_ran is not None else (True if gate else None),
+        'failed_task': _text_or_none(record.get('failed_task')),
         'gate_after_rollback': after,
         'events': _plain(_list(record.get('events'))),
     }
@@ -457,11 +503,15 @@ def render_junit(report):
                 case = _case(suite, classname, check['name'])
                 if check['ok'] is False:
                     _fail(case, check['detail'] or 'FAILED', kind='gate check')
+                elif check['result'] == 'not run':
+                    _skip(case, 'not run: %s' % check['detail'])
                 elif check['ok'] is None:
                     _skip(case, 'no result was recorded for this check')
         case = _case(suite, name, 'switch', host['seconds']['switch'])
         if host['outcome'] == 'failed':
             text = [host['failure']] + ['gate: %s' % item for item in _beyond(host)]
+            if host['gate_ran'] is False:
+                text.append('gate: %s' % gate_not_run(host))
             if host['stopped']:
                 text.append(STOPPED_NOTE)
             _fail(case, host['failure'], '\n'.join(text), kind='relay failed')
@@ -542,6 +592,7 @@ th { background: var(--grey-bg); }
 td.ok { color: var(--green); font-weight: 700; }
 td.bad { color: var(--red); font-weight: 700; }
 td.unknown { color: var(--amber); font-weight: 700; }
+td.notrun { color: var(--grey); font-weight: 700; }
 tr.bad td { background: var(--red-bg); }
 ul.pending-list { list-style: none; padding: 0; }
 ul.pending-list li { border: 1px solid var(--line); border-left: 8px solid var(--grey); background: var(--grey-bg);
@@ -627,7 +678,8 @@ def _headline(report):
 def _checks_table(checks):
     rows = ['<table><thead><tr><th>Check</th><th>Result</th><th>Detail</th></tr></thead><tbody>']
     for check in checks:
-        css, word = {True: ('ok', 'ok'), False: ('bad', 'FAILED')}.get(check['ok'], ('unknown', 'no result'))
+        css, word = {'passed': ('ok', 'ok'), 'failed': ('bad', 'FAILED'),
+                     'not run': ('notrun', 'not run')}.get(check['result'], ('unknown', 'no result'))
         rows.append('<tr class="%s"><td>%s</td><td class="%s">%s</td><td class="detail">%s</td></tr>' % (
             css, _e(check['name']), css, word, _e(check['detail'])))
     rows.append('</tbody></table>')
@@ -640,13 +692,26 @@ def _gate_word(gate):
     return {True: 'passed', False: 'FAILED'}.get(gate['ok'], 'no verdict')
 
 
-def _gate_details(gate, label, open_it):
+def gate_not_run(host):
+    """The sentence for a relay that failed before any gate ran on the generation it tried."""
+    tried = host['generation_tried'] or host['generation_after']
+    return 'not run: %s failed before its gate%s%s, so no gate ran on %s' % (
+        host['host'], (' (in "%s")' % host['failed_task']) if host['failed_task'] else '',
+        (': %s' % host['failure']) if host['failure'] else '',
+        ('generation %s' % tried) if tried else 'the generation it tried')
+
+
+def _gate_details(gate, label, open_it, not_run=None):
     if not gate:
+        if not_run:
+            return ['<p class="note">%s: %s.</p>' % (_e(label), _e(not_run))]
         return ['<p class="note">%s: no result was recorded.</p>' % _e(label)]
     checks = [check for listener in gate['listeners'] for check in listener['checks']]
     bad = sum(1 for check in checks if check['ok'] is False)
-    summary = '%s: %s &mdash; %d checks, %d passed, %d failed' % (
-        _e(label), _e(_gate_word(gate)), len(checks), sum(1 for check in checks if check['ok'] is True), bad)
+    skipped = sum(1 for check in checks if check['result'] == 'not run')
+    summary = '%s: %s &mdash; %d checks, %d passed, %d failed%s' % (
+        _e(label), _e(_gate_word(gate)), len(checks), sum(1 for check in checks if check['ok'] is True), bad,
+        (', %d not run' % skipped) if skipped else '')
     where = []
     if gate['probe_from']:
         where.append('probed from %s' % _e(gate['probe_from']))
@@ -697,6 +762,8 @@ def _host_card(host):
             ('<ul>%s</ul>' % ''.join('<li>%s</li>' % _e(item) for item in problems)) if problems else ''))
     elif status == 'unknown':
         parts.append('<p class="note">No gate result was recorded for this relay.</p>')
+    if status == 'failed' and host['failed_task'] and host['gate_ran'] is not False:
+        parts.append('<p>Failed in: <code>%s</code></p>' % _e(host['failed_task']))
     if host['rolled_back']:
         after = host['gate_after_rollback']
         if host['generation_tried']:
@@ -728,7 +795,8 @@ def _host_card(host):
     parts.append('<dl class="facts">%s</dl>' % ''.join('<dt>%s</dt><dd>%s</dd>' % item for item in facts))
     if host['events']:
         parts.append('<ul class="events">%s</ul>' % ''.join('<li>%s</li>' % _e(_event_text(event)) for event in host['events']))
-    parts.extend(_gate_details(gate, 'Gate' if not host['rolled_back'] else 'Gate (the run that failed)', status == 'failed'))
+    parts.extend(_gate_details(gate, 'Gate' if not host['rolled_back'] else 'Gate (the run that failed)', status == 'failed',
+                               gate_not_run(host) if host['gate_ran'] is False else None))
     if host['rolled_back']:
         parts.extend(_gate_details(host['gate_after_rollback'], 'Gate after rollback',
                                    host['gate_after_rollback'].get('ok') is not True))

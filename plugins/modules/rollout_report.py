@@ -54,7 +54,7 @@ options:
         Characters other than letters, digits, C(.), C(_) and C(-) become C(_). Without an id the
         start time names the run.
       - C(started) and C(finished), ISO 8601 times (C(finished) is the time of this report).
-      - C(playbook), the play's name.
+      - C(playbook), the playbook that ran, for example V(mailrelay.sendmail.rollout) (not a play's name).
       - C(relays), every relay of the run; those without a record in O(hosts) and not in O(pending)
         count as not reached.
       - C(rollback), true for a rollback on demand (C(mailrelay_rollout_rollback=true)).
@@ -71,13 +71,19 @@ options:
         taken out of service), C(outcome) (V(changed), V(unchanged) or V(failed)), C(failure) (the
         message), C(started), C(finished), C(seconds) (C(total), C(switch), C(reload) and C(gate)), C(versions)
         (C(version), C(sasl_v2), C(starttls) of the live sendmail), C(gate) (the verification
-        gate's result; for a failed relay the run that failed), C(gate_after_rollback) (the gate's
+        gate's result; for a failed relay the run that failed), C(gate_ran) (false when the relay
+        failed before its gate, in the switch or the reload, so that no gate ran on the generation it tried),
+        C(failed_task) (the name of the task that failed), C(gate_after_rollback) (the gate's
         result after the automatic rollback, C({}) when there was none) and C(events) (a list,
         passed through).
+      - A failed relay whose C(gate) equals its C(gate_after_rollback) is read as C(gate_ran=false),
+        because the only gate that ran was the one after the rollback.
       - A gate result is the C(mailrelay_verify_result) of the role C(mailrelay.sendmail.verify),
         namely C(ok), C(checked), C(probe_from), C(binary), C(entropy), C(listeners) (each with
-        C(name), C(port), C(address), C(tls), C(line), C(checks) (C(name), C(ok), C(detail)) and
+        C(name), C(port), C(address), C(tls), C(line), C(checks) (C(name), C(ok), C(status), C(detail)) and
         C(failures)), C(failures) and C(lines).
+      - A check whose C(status) is V(skipped) reads "not run", with its reason in words (Ansible's
+        "Conditional result was False" is replaced); it counts as neither passed nor failed.
       - A relay whose gate failed counts as failed whatever its C(outcome) says. A relay listed
         twice is reported once, from its later record.
     type: list
@@ -124,7 +130,7 @@ EXAMPLES = r"""
       id: "{{ __run.id }}"
       started: "{{ __run.started }}"
       finished: "{{ now(utc=true).isoformat() }}"
-      playbook: "{{ ansible_play_name }}"
+      playbook: mailrelay.sendmail.rollout
       relays: "{{ ansible_play_hosts_all }}"
       rollback: false
       batches_planned: [1, "25%", "100%"]

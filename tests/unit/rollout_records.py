@@ -73,3 +73,20 @@ CANARY_FAILED = record(
 FIRST_INSTALL_FAILED = record(
     RELAYS[0], 1, outcome='failed', before=None, after=NEW, stopped=True,
     failure='relay1.example.org failed the gate: ' + CERT_PROBLEM, gate=gate(RELAYS[0], '192.0.2.10', cert_ok=False))
+
+RELOAD_PROBLEM = 'sendmail did not come back after the reload: cannot bind 192.0.2.200:25 (Cannot assign requested address)'
+
+# A canary whose reload failed (a listener on an address the host lacks): no gate ran on NEW; the
+# record's "gate" is the gate after the rollback, as gate.yml recorded it before gate_ran existed.
+RELOAD_FAILED = record(
+    RELAYS[0], 1, outcome='failed', after=OLD, generation_tried=NEW, switched=True, rolled_back=True,
+    failure=RELOAD_PROBLEM, gate=gate(RELAYS[0], '192.0.2.10'), gate_after_rollback=gate(RELAYS[0], '192.0.2.10'))
+
+
+def gate_with_skipped_check(host, address):
+    """A passing gate whose smuggling probe did not run on port 587, as the verify role reports it."""
+    result = gate(host, address)
+    result['listeners'][1]['checks'].append(
+        {'name': 'smuggling', 'ok': True, 'status': 'skipped',
+         'detail': 'the smuggling probe was skipped: Conditional result was False'})
+    return result

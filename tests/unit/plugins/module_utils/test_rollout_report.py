@@ -23,7 +23,10 @@ from ansible_collections.mailrelay.sendmail.tests.unit.rollout_records import (
     NEWER,
     OLD,
     RELAYS,
+    RELOAD_FAILED,
+    RELOAD_PROBLEM,
     gate,
+    gate_with_skipped_check,
     record,
     run,
 )
@@ -368,3 +371,90 @@ def test_seconds_keep_the_parts_make_bench_reads():
     report = rr.build_report({}, [{'host': 'relay1', 'batch': 1, 'gate': {'ok': True},
                                    'seconds': {'total': 20, 'switch': 1.5, 'reload': '2.25', 'gate': 12}}], [])
     assert report['hosts'][0]['seconds'] == {'total': 20.0, 'switch': 1.5, 'reload': 2.25, 'gate': 12.0}
+
+
+@pytest.mark.parametrize('the_record', [
+    RELOAD_FAILED,  # gate == gate_after_rollback: the only gate that ran was after the rollback
+    dict(RELOAD_FAILED, gate={}, gate_ran=False, failed_task='Reload sendmail gracefully'),
+    dict(RELOAD_FAILED, gate_ran='false'),  # gate_ran wins over whatever "gate" holds
+], ids=['inferred', 'told', 'told, with a stale gate'])
+def test_a_reload_that_failed_shows_no_gate_for_the_failed_generation(the_record):
+    report = rr.build_report(run(), [the_record], RELAYS[1:])
+    host = report['hosts'][0]
+    assert (host['outcome'], host['gate'], host['gate_ran']) == ('failed', {}, False)
+    assert host['gate_after_rollback']['ok'] is True
+    assert report['summary']['failed'] == 1 and report['summary']['outcome'] == 'failed'
+    assert json.loads(rr.render_json(report))['hosts'][0]['gate_ran'] is False
+
+    page = rr.render_html(report)
+    assert 'Gate (the run that failed): passed' not in page
+    assert 'Gate (the run that failed): not run: relay1.example.org failed before its gate' in page
+    assert 'so no gate ran on generation %s' % NEW in page
+    assert rr._e(RELOAD_PROBLEM) in page
+    assert re.search(r'<details><summary>Gate after rollback: passed', page)
+    assert ('(in &quot;Reload sendmail gracefully&quot;)' in page) is ('failed_task' in the_record)
+
+    suite = ET.fromstring(rr.render_junit(report)).find("testsuite[@name='relay1.example.org']")
+    # no gate check of the failed generation, so no test case passes for it
+    assert [case.get('name') for case in suite.findall('testcase')] == ['switch', 'rollback']
+    switch = suite.find("testcase[@name='switch']/failure")
+    assert switch.get('message') == RELOAD_PROBLEM
+    assert 'gate: not run: relay1.example.org failed before its gate' in switch.text
+    assert suite.find("testcase[@name='rollback']/failure") is None
+
+
+def test_a_gate_that_failed_still_shows_its_checks():
+    host = rr.build_report(run(), [CANARY_FAILED], [])['hosts'][0]
+    assert host['gate_ran'] is True and host['gate']['ok'] is False
+
+
+def test_a_check_that_did_not_run_reads_not_run_with_its_reason():
+    the_record = record(RELAYS[0], 1, gate=gate_with_skipped_check(RELAYS[0], '192.0.2.10'))
+    report = rr.build_report(run(relays=RELAYS[:1]), [the_record], [])
+    checks = report['hosts'][0]['gate']['listeners'][1]['checks']
+    smuggling = checks[-1]
+    assert (smuggling['name'], smuggling['ok'], smuggling['result']) == ('smuggling', None, 'not run')
+    assert smuggling['detail'] == ("the smuggling probe is not run on this listener (the gate's settings, "
+                                   'or what this listener requires, leave it out)')
+    assert [check['result'] for check in checks[:-1]] == ['passed'] * 3
+    assert report['summary']['outcome'] == 'succeeded'
+
+    page = rr.render_html(report)
+    assert 'Conditional result' not in page
+    assert '<td>smuggling</td><td class="notrun">not run</td>' in page
+    assert '8 checks, 7 passed, 0 failed, 1 not run' in page
+
+    root = ET.fromstring(rr.render_junit(report))
+    case = root.find(".//testcase[@name='smuggling']")
+    assert case.get('classname') == 'relay1.example.org.MSA:587@192.0.2.10'
+    assert case.find('skipped').get('message').startswith('not run: the smuggling probe is not run on this listener')
+    assert junit_totals(root) == {'tests': 9, 'failures': 0, 'errors': 0, 'skipped': 1}
+    assert 'Conditional result' not in rr.render_json(report)
+
+
+@pytest.mark.parametrize('given, expected', [
+    ({'ok': True, 'status': 'passed', 'detail': 'x'}, ('passed', True, 'x')),
+    ({'ok': False, 'status': 'failed', 'detail': 'x'}, ('failed', False, 'x')),
+    ({'ok': True, 'status': 'skipped', 'detail': 'not run (turned off for this gate)'},
+     ('not run', None, 'not run (turned off for this gate)')),
+    ({'ok': True, 'status': 'skipped', 'detail': ''}, ('not run', None, 'the gate did not run it')),
+    ({'ok': True, 'detail': 'the auth probe was skipped: Conditional result was False'},
+     ('not run', None, "the auth probe is not run on this listener (the gate's settings, or what this listener "
+                       'requires, leave it out)')),
+    ({'ok': 'yes', 'detail': 'fine'}, ('passed', True, 'fine')),
+    ({'detail': 'nothing said'}, ('no result', None, 'nothing said')),
+])
+def test_check_results(given, expected):
+    check = rr.normalize_check(dict(given, name='c'))
+    assert (check['result'], check['ok'], check['detail']) == expected
+
+
+def test_a_rollback_report_says_where_each_relay_went():
+    hosts = [record(RELAYS[0], 1, before=NEWER, after=NEW), record(RELAYS[1], 2, before=NEWER, after=NEW)]
+    report = rr.build_report(dict(run(rollback=True, relays=RELAYS[:2]), playbook='mailrelay.sendmail.rollback'), hosts, [])
+    page = rr.render_html(report)
+    assert '<h1>Rollback (on demand) succeeded</h1>' in page
+    assert 'playbook <code>mailrelay.sendmail.rollback</code>' in page
+    assert page.count('%s &rarr; %s' % (NEWER, NEW)) == 2
+    assert [host['gate_ran'] for host in report['hosts']] == [True, True]
+    assert json.loads(rr.render_json(report))['run']['playbook'] == 'mailrelay.sendmail.rollback'
