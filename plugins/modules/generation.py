@@ -556,6 +556,11 @@ class Generations:
         next_owner = read_next_owner(self.layout.next_owner_file) if os.path.isdir(self.layout.next) else None
         # next/ staged by another run may hold that run's unproven writes: start again from the live generation
         replaced_by = next_owner if owner and next_owner not in (None, owner) else None
+        if replaced_by:
+            left = difference_names(compare_entries(current_entries, self.entries(self.layout.next)))
+            if not [name for name in left if current or name != '.']:
+                # that run left nothing of its own there (next/ equals the live generation): take it over as it is
+                replaced_by = None
         if not os.path.lexists(self.layout.next) or replaced_by:
             created_next = True
             if not self.check_mode:

@@ -209,6 +209,23 @@ def test_staged_claims_an_unowned_next_without_a_change(run_module, root):
     assert run(run_module, root, 'switched', owner='run-a')['changed'] is False
 
 
+def test_a_run_that_left_next_as_the_live_generation_leaves_nothing_to_recreate(run_module, root):
+    # every no-op rollout stages next/ with its own owner and switches nothing: the next run takes
+    # that next/ over without a change (it holds nothing of the other run's)
+    switch_to(run_module, root, 'one\n')
+    run(run_module, root, 'staged', owner='run-a')
+    assert run(run_module, root, 'switched', owner='run-a')['changed'] is False
+    before = snapshot(root)
+    for check_mode in (True, False):
+        result = run(run_module, root, 'staged', check_mode=check_mode, owner='run-b')
+        assert result['changed'] is False and result['pending'] is False, result
+        assert not any('staged by run' in warning for warning in warnings(result))
+    # only the bookkeeping of who staged next/ changed
+    assert [entry for entry in snapshot(root) if entry['path'] != 'next.owner'] == \
+        [entry for entry in before if entry['path'] != 'next.owner']
+    assert _generation.read_next_owner(os.path.join(root, 'next.owner')) == 'run-b'
+
+
 # --- gate verdicts -----------------------------------------------------------------------
 
 def test_a_first_install_whose_gate_failed_stays_current_but_failed(run_module, root):
