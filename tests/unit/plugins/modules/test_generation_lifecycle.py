@@ -209,6 +209,18 @@ def test_staged_claims_an_unowned_next_without_a_change(run_module, root):
     assert run(run_module, root, 'switched', owner='run-a')['changed'] is False
 
 
+def test_a_check_run_switches_next_staged_by_the_run_before_with_a_warning(run_module, root):
+    # --check: state=staged writes nothing, so next.owner still names the previous run
+    switch_to(run_module, root, 'one\n')
+    run(run_module, root, 'staged', owner='run-a')
+    before = snapshot(root)
+    result = run(run_module, root, 'staged', check_mode=True, owner='run-b')
+    result = run(run_module, root, 'switched', check_mode=True, owner='run-b')
+    assert result['changed'] is False
+    assert any("staged by run 'run-a', not by 'run-b'" in warning for warning in warnings(result))
+    assert snapshot(root) == before
+
+
 def test_a_run_that_left_next_as_the_live_generation_leaves_nothing_to_recreate(run_module, root):
     # every no-op rollout stages next/ with its own owner and switches nothing: the next run takes
     # that next/ over without a change (it holds nothing of the other run's)
