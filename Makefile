@@ -54,7 +54,8 @@ lint: venv
 sanity: venv
 	scripts/sanity.sh
 
-units: venv
+# the cf judge's tests build real sendmail.cf files with m4 and the cf tree of the offline sources
+units: venv sources
 	python -m pytest -q tests/unit
 
 molecule: bootstrap
@@ -63,12 +64,14 @@ molecule: bootstrap
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: bootstrap
 	molecule test -s $*
 
-# the scenario that fills the artifact cache runs first and alone; the rest three at a time (TEST_JOBS)
+# the scenario that fills the artifact cache runs first and alone; the rest three at a time (TEST_JOBS),
+# the longest first
 FIRST_SCENARIO := build
+LONG_SCENARIOS := fleet default directory
 test: lint sanity units release-test
 	@$(MAKE) --no-print-directory bootstrap
-	@scripts/test-jobs.sh $(FIRST_SCENARIO) $(filter $(SCENARIOS),fleet default) make:ee-test make:readme-test \
-	  $(filter-out $(FIRST_SCENARIO) fleet default,$(SCENARIOS))
+	@scripts/test-jobs.sh $(FIRST_SCENARIO) $(filter $(SCENARIOS),$(LONG_SCENARIOS)) make:ee-test make:readme-test \
+	  $(filter-out $(FIRST_SCENARIO) $(LONG_SCENARIOS),$(SCENARIOS))
 
 # ---------------------------------------------------------------- release and execution environment
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)

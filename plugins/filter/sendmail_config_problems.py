@@ -39,8 +39,10 @@ description:
     empty key or a tag alone, V(*), V(.), V(0), V(0.0.0.0), V(::), an IPv4 prefix of one or two octets
     (/16 or wider - sendmail matches whole octets, so the next narrower prefix is a /24, a site's
     usual network), an IPv6 prefix of fewer than three groups (shorter than /48, a site's
-    allocation), a bare top-level domain other than V(localhost), or V(user@) without a domain. OK is
-    not relaying (cf/README - OK allows less than RELAY) and is not checked."
+    allocation), a bare top-level domain other than V(localhost), a public suffix (V(co.uk), V(com.au),
+    V(github.io) - the Public Suffix List in C(/usr/share/publicsuffix/public_suffix_list.dat), Debian's
+    C(publicsuffix) package, or a built-in list of common ones when that file is missing), or V(user@)
+    without a domain. OK is not relaying (cf/README - OK allows less than RELAY) and is not checked."
   - "V(relay_domains:broad) - a C(sendmail_config_relay_domains) entry that is broad by the same rules."
   - "V(mc_extra:policy_rulesets) - C(sendmail_config_mc_extra) defines a ruleset that decides
     relaying, AUTH or TLS policy (check_rcpt, Local_check_rcpt, Basic_check_rcpt, Rcpt_ok, Relay_ok,
@@ -48,7 +50,9 @@ description:
     srv_features, tls_server, tls_client, tls_rcpt, try_tls and their Local_ variants, RelayTLS,
     TLS_connection) or uses LOCAL_SRV_FEATURES, LOCAL_TLS_CLIENT, LOCAL_TLS_SERVER, LOCAL_TLS_RCPT
     or LOCAL_TRY_TLS. check_rcpt returns whatever Local_check_rcpt returns, so one rule there can
-    relay for everybody. Other rulesets (header checks, LOCAL_RULE_n) are fine."
+    relay for everybody. Other rulesets (header checks, LOCAL_RULE_n) pass these text checks; the
+    generated sendmail.cf is judged after m4 by P(mailrelay.sendmail.sendmail_cf_problems#filter),
+    which refuses any changed sendmail ruleset with the same risk id."
   - "B(Weaker AUTH or TLS, each with a risk id.) V(auth:plaintext) - PLAIN or LOGIN offered while
     C(sendmail_config_auth_options) lacks V(p), or while no listener can do TLS (also accepted by
     C(sendmail_config_allow_plaintext_auth=true)); V(daemons:auth_required_on_port_25) - V(a) on a
@@ -96,8 +100,8 @@ description:
     QUARANTINE: and V(\"### text\") values), CIDR notation refused (sendmail would never match it);
     AuthInfo hosts neither empty nor V(*) (an empty AuthInfo host is sendmail's default entry for every
     server) and user, authid and realm without quotes or whitespace; trust_auth ids without whitespace,
-    quotes or V($); alias names without V(:), whitespace or quotes; a smart host with nothing after the
-    host (sendmail has no host:port syntax)."
+    quotes or V($); alias names (and C(sendmail_config_probe_alias)) without V(:), whitespace or
+    quotes; a smart host with nothing after the host (sendmail has no host:port syntax)."
   - "B(Moved from the role's preflight tasks.) An empty listener list, duplicate listener names, two
     listeners on the same address and port, port 465 without V(s), V(s) while C(sendmail_config_tls) is
     false, C(sendmail_config_tls_min_version) other than V(TLSv1.2)/V(TLSv1.3), missing keys in

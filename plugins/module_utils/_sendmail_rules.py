@@ -221,13 +221,14 @@ RISKS = dict(
     [('feature:%s' % name, 'FEATURE(`%s\'): %s' % (name, why)) for name, why in RELAY_FEATURES.items()]
     + [
         ('access:broad_relay', 'an access map entry RELAYs everything or a broad network/domain '
-                               '(an empty key, a bare top-level domain, an IPv4 prefix of /16 or '
-                               'wider, an IPv6 prefix shorter than /48)'),
+                               '(an empty key, a bare top-level domain, a public suffix such as '
+                               'co.uk, an IPv4 prefix of /16 or wider, an IPv6 prefix shorter than /48)'),
         ('relay_domains:broad', 'relay-domains lists everything or a broad network/domain (same '
                                 'rules as access:broad_relay)'),
         ('mc_extra:policy_rulesets', 'sendmail_config_mc_extra defines a ruleset that decides '
                                      'relaying, AUTH or TLS policy (check_rcpt, Local_check_rcpt, '
-                                     'Relay_Auth, tls_server, ... or LOCAL_TLS_*/LOCAL_SRV_FEATURES)'),
+                                     'Relay_Auth, tls_server, ... or LOCAL_TLS_*/LOCAL_SRV_FEATURES), '
+                                     'or changes any ruleset of the generated sendmail.cf'),
         ('auth:plaintext', 'PLAIN/LOGIN offered where a password can cross the network in clear '
                            '(same as sendmail_config_allow_plaintext_auth: true)'),
         ('daemons:auth_required_on_port_25', "a port 25 listener with the 'a' modifier refuses "
@@ -838,6 +839,56 @@ def parse_pluginviewer(stdout):
 # --------------------------------------------------------------------------------------------
 # Broad relay keys (access map, relay-domains)
 
+#: The Public Suffix List as Debian's publicsuffix package installs it on the controller.
+PUBLIC_SUFFIX_LIST = '/usr/share/publicsuffix/public_suffix_list.dat'
+#: Used when that file is missing: the suffixes most often mistaken for a site's own domain.
+_FALLBACK_PUBLIC_SUFFIXES = frozenset((
+    'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'com.au', 'net.au', 'org.au', 'co.nz', 'co.jp', 'ne.jp',
+    'or.jp', 'com.br', 'com.cn', 'com.mx', 'co.za', 'co.in', 'com.tr', 'com.ar', 'co.kr',
+    'github.io', 'gitlab.io', 'herokuapp.com', 'azurewebsites.net', 'cloudfront.net',
+    'blogspot.com', 'appspot.com', 'netlify.app', 'vercel.app', 'pages.dev', 'workers.dev',
+    'amazonaws.com', 'dyndns.org', 'no-ip.org', 'duckdns.org',
+))
+_public_suffixes = {}
+
+
+def public_suffix_rules(path=PUBLIC_SUFFIX_LIST):
+    """(rules, wildcards, exceptions) of the Public Suffix List at `path` (lower case, without
+    "*." and "!"), read once; a built-in list of common suffixes when the file cannot be read."""
+    if path not in _public_suffixes:
+        rules, wildcards, exceptions = set(), set(), set()
+        try:
+            with open(path, encoding='utf-8') as handle:
+                for line in handle:
+                    word = line.split(None, 1)[0].lower() if line.strip() else ''
+                    if not word or word.startswith('//'):
+                        continue
+                    if word.startswith('!'):
+                        exceptions.add(word[1:])
+                    elif word.startswith('*.'):
+                        wildcards.add(word[2:])
+                    else:
+                        rules.add(word)
+        except (IOError, OSError):
+            rules = set(_FALLBACK_PUBLIC_SUFFIXES)
+        _public_suffixes[path] = (frozenset(rules), frozenset(wildcards), frozenset(exceptions))
+    return _public_suffixes[path]
+
+
+def is_public_suffix(domain, path=PUBLIC_SUFFIX_LIST):
+    """True when `domain` is itself a public suffix (co.uk, com.au, github.io, ...): a name under
+    which unrelated parties register their own domains."""
+    name = domain.strip().strip('.').lower()
+    if not name or name.startswith('['):
+        return False
+    rules, wildcards, exceptions = public_suffix_rules(path)
+    if name in exceptions:
+        return False
+    if name in rules:
+        return True
+    parent = name.split('.', 1)[1] if '.' in name else ''
+    return bool(parent) and parent in wildcards
+
 
 def broad_relay_reason(text, allow_tag=True):
     """Why relaying for `text` (an access map key, or a relay-domains entry with allow_tag False)
@@ -847,7 +898,8 @@ def broad_relay_reason(text, allow_tag=True):
     prefix of one or two octets (/16 or wider: sendmail matches at octet boundaries, so the next
     narrower prefix is a /24, which is as wide as a site's own network usually is), an IPv6 prefix
     of fewer than three groups (shorter than /48, a site's allocation), a bare top-level domain
-    (other than localhost), or "user@" with no domain.
+    (other than localhost), a public suffix (co.uk, com.au, github.io: `is_public_suffix`), or
+    "user@" with no domain.
     """
     key = text.strip()
     if allow_tag:
@@ -890,6 +942,9 @@ def broad_relay_reason(text, allow_tag=True):
         return None
     if '.' not in key.rstrip('.') and key.lower().rstrip('.') != 'localhost':
         return "is the bare top-level domain '%s' (every host or address under it)" % key
+    if is_public_suffix(key):
+        return ("is the public suffix '%s' (the Public Suffix List: unrelated parties register "
+                "domains under it)" % key.rstrip('.'))
     return None
 
 
@@ -967,6 +1022,7 @@ def split_m4_args(text):
 DEFAULTS = {
     'sendmail_config_local_mailer': '/usr/sbin/mail.local',
     'sendmail_config_aliases': {'postmaster': 'root', 'MAILER-DAEMON': 'postmaster', 'abuse': 'postmaster'},
+    'sendmail_config_probe_alias': 'mailrelay-probe',
     'sendmail_config_auth_mechanisms': ['LOGIN', 'PLAIN'],
     'sendmail_config_auth_options': ['A', 'p', 'y'],
     'sendmail_config_allow_plaintext_auth': False,
@@ -1173,9 +1229,7 @@ def _check_identity(config, get, problems):
     else:
         for name, target in aliases.items():
             name_text = str(name)
-            reason = _control_reason(name_text)
-            if not reason and (not name_text.strip() or re.search(r'[\s:"\'`#,]', name_text)):
-                reason = 'is empty or contains whitespace, a colon, a comma, # or a quote'
+            reason = _alias_name_reason(name_text)
             if reason:
                 problems.add('sendmail_config_aliases', name_text, 'the alias name %s %s' % (_quote(name_text), reason),
                              'the name ends at the first colon of its line in /etc/mail/aliases, so such a '
@@ -1189,6 +1243,21 @@ def _check_identity(config, get, problems):
                              'the target of %s %s %s' % (_quote(name_text), _quote(target), reason),
                              'a line break in a target adds aliases of its own',
                              'write the targets on one line, separated by commas')
+    probe = get('sendmail_config_probe_alias')
+    if probe not in ('', None):
+        reason = 'is not text' if not isinstance(probe, str) else _alias_name_reason(probe)
+        if reason:
+            problems.add('sendmail_config_probe_alias', probe, '%s %s' % (_quote(probe), reason),
+                         'it becomes an alias name in /etc/mail/aliases, so such a name would define another '
+                         'alias or break the file', 'use a plain local part such as mailrelay-probe, or empty')
+
+
+def _alias_name_reason(name_text):
+    """Why `name_text` cannot be an alias name in /etc/mail/aliases, or None."""
+    reason = _control_reason(name_text)
+    if not reason and (not name_text.strip() or re.search(r'[\s:"\'`#,]', name_text)):
+        reason = 'is empty or contains whitespace, a colon, a comma, # or a quote'
+    return reason
 
 
 def _check_auth(get, problems):

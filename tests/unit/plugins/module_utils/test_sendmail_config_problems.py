@@ -147,6 +147,9 @@ CASES = [
     ('alias-target-newline', {'sendmail_config_aliases': {'postmaster': 'root\nevil: |/bin/sh'}}, 'sendmail_config_aliases',
      None, 'line break'),
     ('alias-target-type', {'sendmail_config_aliases': {'postmaster': ['root']}}, 'sendmail_config_aliases', None, 'not text'),
+    ('probe-alias-newline', {'sendmail_config_probe_alias': 'probe: /dev/null\nroot'}, 'sendmail_config_probe_alias', None,
+     'line break'),
+    ('probe-alias-colon', {'sendmail_config_probe_alias': 'root:'}, 'sendmail_config_probe_alias', None, 'colon'),
     # ---- AUTH
     ('mechanism-m4', {'sendmail_config_auth_mechanisms': ['PLAIN', "LOGIN')dnl"]}, 'sendmail_config_auth_mechanisms', None,
      'not a SASL mechanism name'),
