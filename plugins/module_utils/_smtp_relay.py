@@ -9,7 +9,8 @@
 # for an outside recipient accepted (percent hack, bang paths, source routes, quoted local
 # parts, address literals, trailing dots, ...), each as one MAIL FROM / RCPT TO pair, and
 # the sessions that try them - one per phase, RSET between tricks, a new session only when
-# the server hangs up. Never DATA: nothing is ever sent.
+# the server hangs up - and the outside destinations the caller adds (other top-level domains,
+# parents of the relay domains, address literals) the same way. Never DATA: nothing is ever sent.
 
 from __future__ import annotations
 
@@ -117,10 +118,38 @@ TRICK_IDS = tuple(trick[0] for trick in TRICKS)
 
 
 def render_tricks(context, ids=None):
-    """The tricks as dicts {id, description, mail_from, rcpt_to}, in table order, restricted to ids."""
+    """The tricks as dicts {id, kind, description, mail_from, rcpt_to}, in table order, restricted to ids."""
     wanted = set(ids) if ids else None
-    return [{'id': trick_id, 'description': description, 'mail_from': sender(context), 'rcpt_to': recipient(context)}
+    return [{'id': trick_id, 'kind': 'trick', 'description': description, 'mail_from': sender(context),
+             'rcpt_to': recipient(context)}
             for trick_id, description, sender, recipient in TRICKS if wanted is None or trick_id in wanted]
+
+
+_ADDRESS = re.compile(r'^[^\s<>@]+@[^\s<>@]+$')
+
+
+def destinations_problem(destinations):
+    """A message for a destinations list that cannot be probed, or None: ids unique and not a trick id,
+    every rcpt_to a plain address (local@domain or local@[literal])."""
+    seen = set()
+    for index, destination in enumerate(destinations or []):
+        destination_id, rcpt_to = destination.get('id') or '', destination.get('rcpt_to') or ''
+        if not destination_id or destination_id in TRICK_IDS or destination_id in seen:
+            return ('destinations[%d]: id %r must be set, unique, and not the id of a trick'
+                    % (index, destination_id))
+        seen.add(destination_id)
+        if not _ADDRESS.match(rcpt_to):
+            return 'destinations[%d]: rcpt_to %r is not an address like user@example.net or user@[192.0.2.1]' % (
+                index, rcpt_to)
+    return None
+
+
+def render_destinations(context, destinations):
+    """Each outside destination as a probe like a trick: the tricks' sender, RCPT TO the destination."""
+    return [{'id': destination['id'], 'kind': 'destination',
+             'description': destination.get('description') or 'an outside recipient %s' % destination['rcpt_to'],
+             'mail_from': context.sender, 'rcpt_to': destination['rcpt_to']}
+            for destination in destinations or []]
 
 
 def is_ip_address(text):

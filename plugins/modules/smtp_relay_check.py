@@ -27,6 +27,9 @@ description:
   - It uses one session per phase, with C(RSET) between tricks. When the server hangs up (for
     example after too many refused recipients) it opens a new session, tries the interrupted trick
     once more and says so in the C(notes) of RV(phases.clear) or RV(phases.tls).
+  - O(destinations) adds outside recipients to try the same way, with the recipient tricks' sender
+    (other top-level domains, the parent domains of the relay domains, address literals); each is
+    one more C(RCPT TO) in the same sessions, and is reported like a trick with C(kind=destination).
   - With O(expect_denied) (the default) it is a check that fails when any outside recipient is
     accepted or any trick stays inconclusive, and still returns everything it saw.
 extends_documentation_fragment:
@@ -107,6 +110,26 @@ options:
       - double_at
       - uppercase
       - mixed_case_percent
+  destinations:
+    description:
+      - More outside recipients the relay must refuse, each tried after the tricks in every phase.
+        P(mailrelay.sendmail.relay_destinations#filter) makes the list the verification gate uses.
+      - Nothing is ever sent to them (no C(DATA)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      id:
+        description: A name for the probe in the results; unique, and not the id of a trick.
+        type: str
+        required: true
+      rcpt_to:
+        description: The recipient, C(user@domain) or C(user@[192.0.2.1]).
+        type: str
+        required: true
+      description:
+        description: What the destination tries, for the results.
+        type: str
   expect_denied:
     description:
       - V(true) - fail when any outside recipient is accepted, or any trick stays inconclusive
@@ -182,7 +205,8 @@ phases:
         - The tricks in clear text. C(sessions) and C(reconnects) count the sessions; C(notes)
           say why a session was opened again; C(error), C(error_kind) and C(hint) say why no
           session could be opened (the remaining tricks are then inconclusive).
-        - C(tricks) is a list with one entry per trick - C(id), C(description), C(mail_from),
+        - C(tricks) is a list with one entry per trick and per destination - C(id), C(kind)
+          (V(trick) or V(destination)), C(description), C(mail_from),
           C(rcpt_to), C(mail) and C(rcpt) (replies with C(code), C(enhanced_status), C(text), or
           null when not sent), C(verdict) (V(accepted), V(refused), V(inconclusive)),
           C(refused_at) (V(mail), V(rcpt) or null) and C(error).
@@ -198,6 +222,7 @@ phases:
         hint: null
         tricks:
           - id: percent_hack
+            kind: trick
             description: "percent hack: the outside address hidden in a local part of the relay's own domain"
             mail_from: ""
             rcpt_to: relay-probe%example.com@relay.example.org
@@ -213,8 +238,14 @@ phases:
       description: The tricks inside TLS, with the same keys as RV(phases.clear).
       returned: when the phase ran
       type: dict
+destinations:
+  description: The ids of O(destinations), in the order they were tried.
+  returned: always
+  type: list
+  elements: str
+  sample: [outside_com, outside_random_tld, parent_domain_1, ip_literal_1]
 accepted:
-  description: Ids of the tricks that relayed in any phase, in the order of the trick list.
+  description: Ids of the tricks and destinations that relayed in any phase, in the order they were tried.
   returned: always
   type: list
   elements: str
@@ -295,7 +326,9 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_relay imp
     check_phases,
     default_phases,
     default_relay_name,
+    destinations_problem,
     relay_literal,
+    render_destinations,
     render_tricks,
 )
 
@@ -311,6 +344,11 @@ def argument_spec():
         mail_from=dict(type='str', default=''),
         phases=dict(type='list', elements='str', choices=list(PHASES)),
         tricks=dict(type='list', elements='str', choices=list(TRICK_IDS)),
+        destinations=dict(type='list', elements='dict', default=[], options=dict(
+            id=dict(type='str', required=True),
+            rcpt_to=dict(type='str', required=True),
+            description=dict(type='str'),
+        )),
         expect_denied=dict(type='bool', default=True),
     )
     return spec
@@ -326,7 +364,7 @@ def argument_problem(params):
         return 'outside_address: %r is not an IP address' % params.get('outside_address')
     if params.get('relay_address') and relay_literal(params['relay_address']) is None:
         return 'relay_address: %r is not an IP address' % params['relay_address']
-    return None
+    return destinations_problem(params.get('destinations'))
 
 
 class RelayCheck:
@@ -344,6 +382,7 @@ class RelayCheck:
             'relay_name': params.get('relay_name'),
             'relay_address': params.get('relay_address'),
             'phases': {},
+            'destinations': [destination['id'] for destination in params.get('destinations') or []],
             'accepted': [],
             'inconclusive': [],
             'counts': {'probes': 0, 'accepted': 0, 'refused': 0, 'inconclusive': 0},
@@ -367,7 +406,9 @@ class RelayCheck:
             self.result.update(failure_details(exc, self.options))
             return self.result, exc.message
         self._addresses()
-        tricks = render_tricks(self._context(session), self.params.get('tricks'))
+        context = self._context(session)
+        tricks = render_tricks(context, self.params.get('tricks')) + render_destinations(
+            context, self.params.get('destinations'))
         for phase in self.phases:
             outcome = self.prober.run_phase(phase, tricks, session if phase == first_phase else None)
             self.result['phases'][phase] = outcome
@@ -398,7 +439,7 @@ class RelayCheck:
 
     def _summarise(self):
         result = self.result
-        order = {trick_id: index for index, trick_id in enumerate(TRICK_IDS)}
+        order = {trick_id: index for index, trick_id in enumerate(TRICK_IDS + tuple(result['destinations']))}
         for verdict in ('accepted', 'inconclusive'):
             ids = set()
             for phase in result['phases'].values():
@@ -453,11 +494,12 @@ class RelayCheck:
         for phase in self.phases:
             for trick in self.result['phases'][phase]['tricks']:
                 if trick['verdict'] == 'accepted':
-                    failures.append('relay trick %s (%s): RCPT TO:<%s> from <%s> accepted: %s %s' % (
-                        trick['id'], phase, trick['rcpt_to'], trick['mail_from'], trick['rcpt']['code'],
+                    failures.append('relay %s %s (%s): RCPT TO:<%s> from <%s> accepted: %s %s' % (
+                        trick.get('kind', 'trick'), trick['id'], phase, trick['rcpt_to'], trick['mail_from'], trick['rcpt']['code'],
                         trick['rcpt']['text'].split('\n', 1)[0]))
                 elif trick['verdict'] == 'inconclusive':
-                    failures.append('relay trick %s (%s) inconclusive: %s' % (trick['id'], phase, trick['error']))
+                    failures.append('relay %s %s (%s) inconclusive: %s' % (
+                        trick.get('kind', 'trick'), trick['id'], phase, trick['error']))
         return failures
 
 

@@ -86,7 +86,7 @@ def test_a_closed_relay_refuses_everything_and_nothing_is_sent(rule_server, tls_
     clear = result['phases']['clear']['tricks']
     assert [entry['id'] for entry in clear] == list(TRICK_IDS)
     entry = clear[TRICK_IDS.index('percent_hack')]
-    assert entry == {'id': 'percent_hack', 'description': entry['description'], 'mail_from': '',
+    assert entry == {'id': 'percent_hack', 'kind': 'trick', 'description': entry['description'], 'mail_from': '',
                      'rcpt_to': 'relay-probe%example.com@relay.test',
                      'mail': {'code': 250, 'enhanced_status': '2.1.0', 'text': '2.1.0 <>... Sender ok'},
                      'rcpt': {'code': 550, 'enhanced_status': '5.7.1',
@@ -259,6 +259,12 @@ def test_connection_refused(run_module):
     ({'outside_address': 'example.com'}, "outside_address: 'example.com' is not an IP address"),
     ({'relay_address': 'relay.example.org'}, "relay_address: 'relay.example.org' is not an IP address"),
     ({'tricks': ['percent']}, 'value of tricks must be one or more of'),
+    ({'destinations': [{'id': 'plain', 'rcpt_to': 'a@example.net'}]}, "destinations[0]: id 'plain' must be set, unique"),
+    ({'destinations': [{'id': 'x', 'rcpt_to': 'a@example.net'}, {'id': 'x', 'rcpt_to': 'b@example.net'}]},
+     "destinations[1]: id 'x' must be set, unique"),
+    ({'destinations': [{'id': 'x', 'rcpt_to': 'example.net'}]}, "destinations[0]: rcpt_to 'example.net' is not an address"),
+    ({'destinations': [{'id': 'x', 'rcpt_to': 'a b@example.net'}]}, "rcpt_to 'a b@example.net' is not an address"),
+    ({'destinations': [{'id': 'x'}]}, 'missing required arguments: rcpt_to'),
 ])
 def test_argument_problems(run_module, args, message):
     rc, result, _out = run_module(smtp_relay_check, dict(args, port=1, timeout=0.5))
@@ -272,3 +278,41 @@ def test_module_main_in_check_mode(rule_server, run_module):
     assert rc == 0, result.get('msg')
     assert result['changed'] is False and result['counts']['refused'] == 22
     assert result['client_address'] == '127.0.0.2' and result['client_is_relay_host'] is True
+
+
+DESTINATIONS = [
+    {'id': 'outside_net', 'rcpt_to': 'relay-probe@example.net', 'description': 'an outside recipient under .net'},
+    {'id': 'parent_domain_1', 'rcpt_to': 'relay-probe@example.org'},
+    {'id': 'ip_literal_1', 'rcpt_to': 'relay-probe@[198.51.100.1]'},
+]
+
+
+@pytest.mark.parametrize('destination', [entry['id'] for entry in DESTINATIONS])
+def test_a_relay_open_to_one_destination_is_caught_in_both_phases(rule_server, tls_material, destination):
+    rcpt_to = next(entry['rcpt_to'] for entry in DESTINATIONS if entry['id'] == destination)
+    server = rule_server(rcpt=relays_only(('', rcpt_to)), tls_context=tls_material.server_context())
+    result, failure, _warnings = run(server, tls='starttls', ca_file=tls_material.ca_file, destinations=DESTINATIONS)
+    assert result['accepted'] == [destination]
+    assert result['destinations'] == ['outside_net', 'parent_domain_1', 'ip_literal_1']
+    assert result['counts'] == {'probes': 50, 'accepted': 2, 'refused': 48, 'inconclusive': 0}
+    assert failure.startswith('2 relay checks failed: relay destination %s (clear): RCPT TO:<%s> from <> accepted'
+                              % (destination, rcpt_to))
+    # the destinations share the sessions of the tricks: one per phase, RSET between them, never DATA
+    assert server.sessions == 2
+    commands = [line.split(' ')[0].upper() for line in server.lines()]
+    assert commands.count('RSET') == 50 and 'DATA' not in commands
+
+
+def test_destinations_follow_the_tricks_with_their_kind_and_description(rule_server):
+    server = rule_server()
+    result, failure, _warnings = run(server, destinations=DESTINATIONS, tricks=['plain'])
+    assert failure is None, failure
+    tried = result['phases']['clear']['tricks']
+    assert [(entry['id'], entry['kind'], entry['mail_from'], entry['rcpt_to']) for entry in tried] == [
+        ('plain', 'trick', 'relay-probe@example.com', 'relay-probe@example.com'),
+        ('outside_net', 'destination', '', 'relay-probe@example.net'),
+        ('parent_domain_1', 'destination', '', 'relay-probe@example.org'),
+        ('ip_literal_1', 'destination', '', 'relay-probe@[198.51.100.1]')]
+    assert tried[1]['description'] == 'an outside recipient under .net'
+    assert tried[2]['description'] == 'an outside recipient relay-probe@example.org'
+    assert result['counts'] == {'probes': 4, 'accepted': 0, 'refused': 4, 'inconclusive': 0}
