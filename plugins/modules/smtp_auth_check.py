@@ -22,8 +22,11 @@ description:
   - Optionally probes relaying without ever sending a message - C(MAIL FROM) and C(RCPT TO) to an
     outside address, then C(RSET) and C(QUIT), never C(DATA) - once in a session without
     authentication and once after a successful AUTH.
-  - With O(expect_success), O(expect_relay_denied_without_auth) and
-    O(expect_relay_allowed_with_auth) it becomes a check that fails with expected and actual side
+  - With O(data_rcpt), sends one small message (about 400 bytes) after a successful AUTH to an
+    address on the relay that discards it, and reports the reply after the end of data
+    (RV(data)). This is the only part that sends mail.
+  - With O(expect_success), O(expect_relay_denied_without_auth), O(expect_relay_allowed_with_auth)
+    and O(expect_data_accepted) it becomes a check that fails with expected and actual side
     by side, and still returns everything it saw.
 extends_documentation_fragment:
   - mailrelay.sendmail._attributes
@@ -94,6 +97,20 @@ options:
   expect_relay_allowed_with_auth:
     description:
       - V(true) - after a successful AUTH, C(RCPT) to the outside address must be accepted.
+    type: bool
+  data_rcpt:
+    description:
+      - An address on the relay that discards what it gets (an alias to C(/dev/null), such as the
+        C(mailrelay-probe) alias the sendmail_config role writes). After the first successful AUTH,
+        in the same session, one small message from O(mail_from) goes to it - C(MAIL), C(RCPT),
+        C(DATA), the message, the end of data.
+      - Needs O(username) and O(password). Never point it at an outside address.
+    type: str
+  expect_data_accepted:
+    description:
+      - V(true) - the message to O(data_rcpt) must be accepted (C(354) to C(DATA), C(250) after the
+        end of data). A relay with a tiny size limit, a broken milter or a full queue disk fails it.
+      - Without O(data_rcpt) nothing is sent and this expectation is ignored.
     type: bool
 notes:
   - Sendmail trusts clients on loopback and on the relay's own addresses to relay without
@@ -308,6 +325,21 @@ relay:
       description: True when relaying after AUTH was accepted, false when refused, null when not tested or inconclusive.
       returned: always
       type: bool
+data:
+  description:
+    - The DATA probe. C(mail), C(rcpt), C(data) (the reply to C(DATA)) and C(end) (the reply after
+      the end of data) are replies (C(code), C(enhanced_status), C(text)) or null when not reached;
+      C(verdict) is V(accepted), V(refused) (C(refused_at) says where - V(mail), V(rcpt), V(data),
+      V(end)), V(inconclusive) or V(not_run) (no login succeeded); C(size) is the message's size in
+      bytes; C(mechanism) the mechanism of the session; C(error) why the session broke off.
+  returned: when O(data_rcpt) is set
+  type: dict
+  sample: {"mail_from": "", "rcpt_to": "mailrelay-probe@relay.example.org", "mechanism": "PLAIN", "size": 398,
+           "mail": {"code": 250, "enhanced_status": "2.1.0", "text": "2.1.0 <>... Sender ok"},
+           "rcpt": {"code": 250, "enhanced_status": "2.1.5", "text": "2.1.5 <mailrelay-probe@relay.example.org>... Recipient ok"},
+           "data": {"code": 354, "enhanced_status": null, "text": "Enter mail, end with \".\" on a line by itself"},
+           "end": {"code": 250, "enhanced_status": "2.0.0", "text": "2.0.0 5B7H3a1x012345 Message accepted for delivery"},
+           "verdict": "accepted", "refused_at": null, "error": null}
 expectation_failures:
   description: One message per expectation that failed, expected and actual side by side.
   returned: always
@@ -358,6 +390,11 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp import (
     open_session,
     relay_transaction,
 )
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_data import (
+    data_summary,
+    empty_data_result,
+    message_transaction,
+)
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_sasl import cleartext_mechanisms
 
 
@@ -374,6 +411,8 @@ def argument_spec():
         rcpt_to=dict(type='str', default='relay-probe@example.com'),
         expect_relay_denied_without_auth=dict(type='bool'),
         expect_relay_allowed_with_auth=dict(type='bool'),
+        data_rcpt=dict(type='str'),
+        expect_data_accepted=dict(type='bool'),
     )
     return spec
 
@@ -438,6 +477,7 @@ class AuthCheck:
                                  or params.get('expect_relay_denied_without_auth') is not None
                                  or params.get('expect_relay_allowed_with_auth') is not None)
         self.relay = None
+        self.data = empty_data_result(params.get('mail_from') or '', params['data_rcpt']) if params.get('data_rcpt') else None
 
     def _open(self, label):
         """Open a session; if that fails, say goodbye to whatever answered and re-raise."""
@@ -543,6 +583,9 @@ class AuthCheck:
                     self.relay['with_auth'] = _relay_attempt(mail, rcpt, mechanism=mechanism)
                 except SMTPError as exc:
                     self.relay['with_auth'] = _relay_attempt(error=exc.message, mechanism=mechanism)
+            if entry['success'] and self.data is not None and self.data['verdict'] == 'not_run' and not session.client.broken:
+                self.data = message_transaction(session.client, self.data['mail_from'], self.data['rcpt_to'])
+                self.data['mechanism'] = mechanism
         except SMTPError as exc:
             entry['error'] = exc.message
             self.result['auth'][mechanism] = entry
@@ -587,7 +630,8 @@ class AuthCheck:
     def failure_kind(self):
         """The kind of an expectation failure: withheld or missing credentials explain it best."""
         params = self.params
-        auth_expected = params.get('expect_success') is not None or params.get('expect_relay_allowed_with_auth')
+        auth_expected = (params.get('expect_success') is not None or params.get('expect_relay_allowed_with_auth')
+                         or (params.get('expect_data_accepted') and self.data is not None))
         if auth_expected and self.result['auth_withheld'] is not None:
             return 'credentials_withheld'
         if auth_expected and not self.has_credentials:
@@ -601,6 +645,10 @@ class AuthCheck:
         return [m for m in SUPPORTED_MECHANISMS if m in self.result['auth_offered']]
 
     def finish(self):
+        if self.data is not None:
+            if self.data['verdict'] == 'not_run' and self.data['error'] is None:
+                self.data['error'] = 'no login succeeded'
+            self.result['data'] = self.data
         if self.relay is None:
             return
         without = self.relay['without_auth'] or _relay_attempt()
@@ -663,6 +711,12 @@ class AuthCheck:
                                                           or 'no username/password or no mechanism to try'))
                     failures.append('relay with auth: expected %s, got %s (%s)' % (
                         'accepted' if want else 'denied', attempt['verdict'], detail))
+        if params.get('expect_data_accepted') and self.data is not None and self.data['verdict'] != 'accepted':
+            if self.data['verdict'] == 'not_run' and result['auth_withheld'] is not None:
+                failures.append(self._withheld_failure('data: expected the message to be accepted, got not_run'))
+            else:
+                failures.append('data: expected the message of %s bytes to <%s> to be accepted (250 after the end of '
+                                'data), got %s' % (self.data['size'] or '-', self.data['rcpt_to'], data_summary(self.data)))
         return failures
 
     def _auth_outcome(self, mechanism):
@@ -676,7 +730,7 @@ def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
         required_together=[('username', 'password')],
-        required_by={'mechanisms': ('username', 'password')},
+        required_by={'mechanisms': ('username', 'password'), 'data_rcpt': ('username', 'password')},
         supports_check_mode=True,
     )
     check = AuthCheck(module.params)

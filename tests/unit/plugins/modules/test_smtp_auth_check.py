@@ -443,3 +443,115 @@ def test_connection_refused_is_classified(run_module):
     assert result['error_kind'] == 'connection_refused'
     assert 'sendmail runs and listens on that address and port' in result['hint']
     assert result['auth_withheld'] is None
+
+
+# --- the DATA probe -----------------------------------------------------------------------------
+
+class DiscardingHandler(RelayHandler):
+    """Takes the message (as an alias to /dev/null would) and keeps it for the test."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_calls += 1
+        self.messages.append((bool(session.authenticated), envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return '250 2.0.0 5B7H3a1x012345 Message accepted for delivery'
+
+
+PROBE = 'mailrelay-probe@relay.test'
+
+
+def test_data_probe_sends_one_small_message_after_auth(smtp_server):
+    handler = DiscardingHandler()
+    server = smtp_server('starttls', handler=handler)
+    result, failure, _warnings = check(creds(server, source_address='127.0.0.2', relay_probe=True,
+                                             expect_relay_allowed_with_auth=True, data_rcpt=PROBE,
+                                             expect_data_accepted=True))
+    assert failure is None, failure
+    data = result['data']
+    assert data['verdict'] == 'accepted' and data['refused_at'] is None and data['error'] is None
+    assert data['mechanism'] == 'LOGIN' and data['rcpt_to'] == PROBE and data['mail_from'] == ''
+    assert data['data']['code'] == 354 and data['end']['code'] == 250
+    # exactly one message, authenticated, for the probe address only, and small
+    assert len(handler.messages) == 1
+    authenticated, mail_from, rcpt_tos, content = handler.messages[0]
+    assert authenticated and mail_from == '<>' and rcpt_tos == [PROBE]
+    assert b'Subject: mailrelay.sendmail verification gate: DATA probe' in content
+    assert 200 < data['size'] < 600
+    # the relay probe's outside recipient never got a message
+    assert not any(line.startswith('C: RCPT TO:<relay-probe@example.com>') and 'DATA' in line
+                   for line in result['transcript'])
+    assert '<a message of %d bytes, then the end of data>' % data['size'] in ' '.join(result['transcript'])
+
+
+@pytest.mark.parametrize('options, refused_at, text', [
+    # aiosmtpd's own size limit, like sendmail's MaxMessageSize: 552 after the end of data
+    ({'data_size_limit': 100}, 'end', '552 Error: Too much mail data'),
+])
+def test_data_probe_fails_on_a_relay_that_refuses_real_mail(smtp_server, options, refused_at, text):
+    server = smtp_server('starttls', handler=DiscardingHandler(), **options)
+    result, failure, _warnings = check(creds(server, source_address='127.0.0.2', data_rcpt=PROBE,
+                                             expect_data_accepted=True))
+    data = result['data']
+    assert data['verdict'] == 'refused' and data['refused_at'] == refused_at
+    assert result['error_kind'] == 'expectation'
+    assert failure == ('1 expectation failed: data: expected the message of %d bytes to <%s> to be accepted (250 after '
+                       'the end of data), got refused after the end of data: %s' % (data['size'], PROBE, text))
+
+
+def test_data_probe_refused_at_data_and_at_rcpt(smtp_server):
+    """The stock test handler refuses DATA with 554; an unknown address is refused at RCPT."""
+    server = smtp_server('starttls')
+    result, failure, _warnings = check(creds(server, source_address='127.0.0.2', data_rcpt=PROBE,
+                                             expect_data_accepted=True))
+    assert result['data']['verdict'] == 'refused'
+    assert failure.endswith('got refused after the end of data: 554 5.0.0 this test server never accepts DATA')
+    handler = DiscardingHandler()
+    handler.handle_RCPT = _refuse_rcpt
+    server = smtp_server('starttls', handler=handler)
+    result, failure, _warnings = check(creds(server, source_address='127.0.0.2', data_rcpt=PROBE,
+                                             expect_data_accepted=True))
+    assert result['data']['refused_at'] == 'rcpt' and result['data']['data'] is None and handler.messages == []
+    assert failure.endswith('got refused at RCPT: 550 5.1.1 <%s>... User unknown' % PROBE)
+
+
+async def _refuse_rcpt(server, session, envelope, address, rcpt_options):
+    return '550 5.1.1 <%s>... User unknown' % address
+
+
+def test_data_probe_is_not_sent_without_a_login(smtp_server):
+    handler = DiscardingHandler()
+    server = smtp_server('starttls', handler=handler)
+    result, failure, _warnings = check(creds(server, password='wrong', source_address='127.0.0.2', data_rcpt=PROBE,
+                                             expect_data_accepted=True))
+    assert result['data']['verdict'] == 'not_run' and result['data']['error'] == 'no login succeeded'
+    assert handler.messages == [] and handler.data_calls == 0
+    assert 'data: expected the message of - bytes to <%s> to be accepted (250 after the end of data), got not sent: ' \
+           'no login succeeded' % PROBE in failure
+
+
+def test_data_probe_is_withheld_with_the_credentials(smtp_server, tls_material):
+    handler = DiscardingHandler()
+    server = smtp_server('starttls', handler=handler, certificate='rogue')
+    result, failure, _warnings = check(creds(server, ca_file=tls_material.ca_file, data_rcpt=PROBE,
+                                             expect_data_accepted=True))
+    assert result['data']['verdict'] == 'not_run' and handler.messages == []
+    assert result['error_kind'] == 'credentials_withheld'
+    assert 'data: expected the message to be accepted, got not_run: credentials withheld' in failure
+
+
+def test_data_probe_needs_credentials(run_module):
+    rc, result, _out = run_module(smtp_auth_check, {'port': 1, 'relay_probe': True, 'data_rcpt': PROBE})
+    assert rc == 1 and 'data_rcpt' in result['msg'] and 'username' in result['msg']
+
+
+def test_expect_data_accepted_without_data_rcpt_sends_nothing_and_changes_nothing(smtp_server):
+    """The gate always says expect_data_accepted and gives data_rcpt only where the probe applies."""
+    handler = DiscardingHandler()
+    server = smtp_server('starttls', handler=handler)
+    result, failure, _warnings = check(defaults(server.params(source_address='127.0.0.2', relay_probe=True,
+                                                              expect_relay_denied_without_auth=True,
+                                                              expect_data_accepted=True)))
+    assert failure is None and 'data' not in result and handler.data_calls == 0

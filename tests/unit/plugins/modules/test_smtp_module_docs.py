@@ -71,12 +71,14 @@ def test_ehlo_info_returns_only_documented_keys(smtp_server, tls_material):
 def test_auth_check_returns_only_documented_keys(smtp_server):
     server = smtp_server('starttls')
     params = server.params(username=USER, password=PASSWORD, relay_probe=True, mail_from='',
-                           rcpt_to='relay-probe@example.com', source_address='127.0.0.2', ca_file=server.ca_file)
+                           rcpt_to='relay-probe@example.com', source_address='127.0.0.2', ca_file=server.ca_file,
+                           data_rcpt='mailrelay-probe@relay.test')
     result, failure = smtp_auth_check.AuthCheck(params).run()
     assert failure is None
     doc = yaml.safe_load(smtp_auth_check.RETURN)
     assert set(result) - {'changed'} == set(doc)
     assert set(result['relay']) == set(doc['relay']['contains'])
+    assert set(result['data']) == set(doc['data']['sample'])
     assert set(result['auth']['PLAIN']) == set(doc['auth']['contains'])
     assert set(result['tls']) == set(yaml.safe_load(smtp_ehlo_info.RETURN)['tls']['contains'])
 
