@@ -23,7 +23,8 @@ description:
     C(exception), C(module_stderr) or C(unreachable).
   - The checks are C(ehlo), C(starttls), C(tls_version), C(certificate), C(tls11_refused),
     C(auth_before_tls), C(auth_after_tls), C(auth), C(relay_without_auth), C(relay_with_auth),
-    C(relay_tricks), C(smuggling) and C(probe_host); a check that does not apply to the listener
+    C(data) (the message of the DATA probe got 250), C(relay_tricks), C(relay_destinations) (the
+    outside destinations the relay probe added, each refused), C(smuggling) and C(probe_host); a check that does not apply to the listener
     (TLS checks on a clear-text listener, AUTH checks without credentials) is left out or skipped.
 options:
   _input:
@@ -34,15 +35,19 @@ options:
       - C(ehlo) - the result of M(mailrelay.sendmail.smtp_ehlo_info).
       - C(tls11) - the result of M(mailrelay.sendmail.smtp_ehlo_info) with
         C(client_max_tls_version=TLSv1.1) and C(expect_tls_handshake_failure=true); may be skipped.
-      - C(auth) - the result of M(mailrelay.sendmail.smtp_auth_check) (with its relay probe).
+      - C(auth) - the result of M(mailrelay.sendmail.smtp_auth_check) (with its relay probe, and its
+        DATA probe when O(mailrelay.sendmail.smtp_auth_check#module:data_rcpt) was given).
       - C(relay) - the result of M(mailrelay.sendmail.smtp_relay_check).
       - C(smuggling) - the result of M(mailrelay.sendmail.smtp_smuggling_check); may be skipped or absent.
       - C(options) - C(credentials_given) (bool, default false), C(allow_plaintext_auth) (bool,
         default false), C(require_certificates) (bool, default true), C(ca_file_given) (bool,
         default true), C(require_credentials) (bool, default false - fail a listener that offers
-        AUTH when no credentials were given), C(min_tls_version) (default V(TLSv1.2)) and
+        AUTH when no credentials were given), C(min_tls_version) (default V(TLSv1.2)),
+        C(data_check) (bool - V(true) fails a listener that offers AUTH when the DATA probe did not
+        run, V(false) reports the C(data) check as skipped, absent judges only a DATA probe that ran),
+        C(relay_destinations) (the destinations' addresses, shown in the report) and
         C(variables), a dict that names the gate's own variables in the hints, with the keys
-        C(credentials), C(ca_file), C(allow_plaintext_auth), C(certificates) and C(probe_from).
+        C(credentials), C(ca_file), C(allow_plaintext_auth), C(certificates), C(probe_from) and C(data_check).
     type: dict
     required: true
 seealso:

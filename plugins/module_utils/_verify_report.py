@@ -6,7 +6,7 @@
 # PRIVATE to the mailrelay.sendmail collection: may change without notice.
 #
 # The verification gate's judgement of one listener of one relay, from the registered
-# results of the probe modules (smtp_ehlo_info, smtp_auth_check, smtp_relay_check,
+# results of the probe modules (smtp_ehlo_info, smtp_auth_check with its DATA probe, smtp_relay_check,
 # smtp_smuggling_check): one report line, one entry per check, and one failure message per
 # failed check that names the listener, the check and what to do. The filter
 # mailrelay.sendmail.verify_listener_report is a thin wrapper around listener_report().
@@ -18,10 +18,12 @@
 
 from __future__ import annotations
 
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_data import data_summary
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_sasl import cleartext_mechanisms
 
 CHECKS = ('ehlo', 'starttls', 'tls_version', 'certificate', 'tls11_refused', 'auth_before_tls', 'auth_after_tls',
-          'auth', 'relay_without_auth', 'relay_with_auth', 'relay_tricks', 'smuggling', 'probe_host')
+          'auth', 'relay_without_auth', 'relay_with_auth', 'data', 'relay_tricks', 'relay_destinations', 'smuggling',
+          'probe_host')
 STATUSES = ('passed', 'failed', 'skipped')
 _TLS_ORDER = ('TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3')
 
@@ -32,6 +34,7 @@ DEFAULT_VARIABLES = {
     'allow_plaintext_auth': "the gate's allow-plaintext-AUTH setting",
     'certificates': "the gate's require-certificates setting",
     'probe_from': "the gate's probe host",
+    'data_check': "the gate's DATA-check setting",
 }
 
 
@@ -402,6 +405,30 @@ class _Report:
                 verdict, _first_line(with_auth.get('error') or _dict(with_auth.get('rcpt')).get('text') or 'no answer')),
                 'authenticated relaying needs TRUST_AUTH_MECH for the mechanism (sendmail_config_trust_auth_mechanisms)')
 
+    def _relay_outcomes(self, kind):
+        """(entries tried, accepted, inconclusive) of the relay probe, for kind 'trick' or 'destination'."""
+        tried, accepted, inconclusive = 0, [], []
+        for phase, outcome in sorted(_dict(self.relay.get('phases')).items()):
+            for entry in _list(_dict(outcome).get('tricks')):
+                entry = _dict(entry)
+                if (entry.get('kind') or 'trick') != kind:
+                    continue
+                tried += 1
+                if entry.get('verdict') == 'accepted':
+                    accepted.append('%s (%s, RCPT TO:<%s>)' % (entry.get('id'), phase, entry.get('rcpt_to')))
+                elif entry.get('verdict') == 'inconclusive':
+                    inconclusive.append('%s (%s: %s)' % (entry.get('id'), phase, _first_line(entry.get('error'), 120)))
+        return tried, accepted, inconclusive
+
+    def _relay_faults(self, name, accepted, inconclusive, open_hint):
+        """Fail check `name` for accepted (an open relay) or inconclusive probes; True when it failed."""
+        if accepted:
+            self.add(name, 'failed', 'accepted %s' % ', '.join(accepted), open_hint)
+        elif inconclusive:
+            self.add(name, 'failed', 'inconclusive %s' % ', '.join(inconclusive),
+                     self.relay.hint or 'see the notes and the transcript of the relay probe')
+        return bool(accepted or inconclusive)
+
     def check_relay_tricks(self):
         probe = self.relay
         if probe.state == 'skipped' and self.option('relay_tricks', True) is False:
@@ -416,28 +443,67 @@ class _Report:
             self.parts.append('relay tricks FAILED (%s)' % probe.kind)
             return
         counts = _dict(probe.get('counts'))
-        total, refused = counts.get('probes', 0), counts.get('refused', 0)
+        tried, accepted, inconclusive = self._relay_outcomes('trick')
+        destinations = self._relay_outcomes('destination')[0]
+        total = tried if tried or destinations else counts.get('probes', 0)
+        refused = total - len(accepted) - len(inconclusive) if tried or destinations else counts.get('refused', 0)
         self.parts.append('relay tricks: %s/%s refused' % (refused, total))
-        accepted, inconclusive = [], []
-        for phase, outcome in sorted(_dict(probe.get('phases')).items()):
-            for trick in _list(_dict(outcome).get('tricks')):
-                trick = _dict(trick)
-                if trick.get('verdict') == 'accepted':
-                    accepted.append('%s (%s, RCPT TO:<%s>)' % (trick.get('id'), phase, trick.get('rcpt_to')))
-                elif trick.get('verdict') == 'inconclusive':
-                    inconclusive.append('%s (%s: %s)' % (trick.get('id'), phase, _first_line(trick.get('error'), 120)))
-        if accepted:
-            self.add('relay_tricks', 'failed', 'accepted %s' % ', '.join(accepted),
-                     'the relay relays for outside clients with these tricks: look for RELAY entries in '
-                     'sendmail_config_access, sendmail_config_relay_domains, and promiscuous_relay, loose_relay_check, '
-                     'relay_local_from or relay_based_on_MX in sendmail_config_features')
-        elif inconclusive or (probe.kind == 'expectation' and not total):
-            self.add('relay_tricks', 'failed', 'inconclusive %s' % ', '.join(inconclusive or ['(no probe answered)']),
-                     probe.hint or 'see the notes and the transcript of the relay probe')
-        elif not total:
+        if probe.kind == 'expectation' and not total:
+            inconclusive = ['(no probe answered)']
+        if self._relay_faults('relay_tricks', accepted, inconclusive,
+                              'the relay relays for outside clients with these tricks: look for RELAY entries in '
+                              'sendmail_config_access, sendmail_config_relay_domains, and promiscuous_relay, '
+                              'loose_relay_check, relay_local_from or relay_based_on_MX in sendmail_config_features'):
+            return
+        if not total:
             self.add('relay_tricks', 'failed', 'no trick was tried', 'run smtp_relay_check without restricting tricks')
         else:
             self.add('relay_tricks', 'passed', '%s/%s refused' % (refused, total))
+
+    def check_relay_destinations(self):
+        """The outside destinations the gate adds to the tricks (other TLDs, parents of relay domains, literals)."""
+        if not self.relay.ran:
+            return  # relay_tricks says why
+        tried, accepted, inconclusive = self._relay_outcomes('destination')
+        if not tried:
+            return
+        wanted = [_text(item) for item in _list(self.options.get('relay_destinations'))]
+        shown = (' (%s)' % ', '.join(wanted)) if wanted else ''
+        refused = tried - len(accepted) - len(inconclusive)
+        self.parts.append('outside destinations: %s/%s refused' % (refused, tried))
+        if not self._relay_faults('relay_destinations', accepted, inconclusive,
+                                  'the relay relays to outside domains for anyone: look at what fills class R (the '
+                                  'relay-domains file from sendmail_config_relay_domains, C R lines, confCR_FILE), '
+                                  'RELAY entries in sendmail_config_access, and relay features in '
+                                  'sendmail_config_features'):
+            self.add('relay_destinations', 'passed', '%s/%s refused%s' % (refused, tried, shown))
+
+    def check_data(self, probe):
+        """The DATA probe of smtp_auth_check: one small message to the relay's discarding alias, 250 required."""
+        offers_auth = bool(_mechs(self.ehlo.get('auth_after_tls')) or _mechs(self.listener.get('auth_after_tls')))
+        if self.options.get('data_check') is False:
+            if offers_auth:
+                self.add('data', 'skipped', 'not run (turned off for this gate)')
+            return
+        data = _dict(probe.get('data')) if probe is not None else {}
+        if not data:
+            if (probe is not None and self.option('data_check', False) and offers_auth
+                    and self.option('credentials_given', False)):
+                self.add('data', 'failed', 'the DATA probe did not run', 'give the AUTH probe data_rcpt')
+            return
+        size = _text(data.get('size'), '?')
+        verdict = _text(data.get('verdict'), '?')
+        summary = _first_line(data_summary(data), 300)
+        self.parts.append('DATA %s' % (_code(data.get('end')) if verdict == 'accepted' else verdict.upper()))
+        if verdict == 'accepted':
+            self.add('data', 'passed', 'a %s-byte message to <%s> %s' % (size, _text(data.get('rcpt_to')), summary))
+        elif verdict == 'not_run':
+            self.add('data', 'failed', 'not tested: %s' % summary, 'fix the auth check first')
+        else:
+            self.add('data', 'failed', 'a %s-byte message to <%s> was %s' % (size, _text(data.get('rcpt_to')), summary),
+                     'the relay refuses real mail: check sendmail_config_max_message_size, the milters, the space on '
+                     'the queue disk, and that the alias %s exists (sendmail_config_probe_alias); where that address '
+                     'cannot exist, turn off %s' % (_text(data.get('rcpt_to')).split('@', maxsplit=1)[0], self.var('data_check')))
 
     def check_smuggling(self):
         probe = self.smuggling
@@ -480,7 +546,9 @@ class _Report:
         self.check_tls11()
         probe = self.check_auth()
         self.check_relay_with_probe(probe)
+        self.check_data(probe)
         self.check_relay_tricks()
+        self.check_relay_destinations()
         self.check_smuggling()
         self.check_probe_host()
         line = '  %s (%s): %s' % (self.where, self.tls_mode, ', '.join(self.parts))
@@ -506,9 +574,10 @@ def listener_report(data):
     """The gate's report of one listener: {line, ok, checks: [{name, ok, status, detail}], failures: [str]}.
 
     `data` holds listener {name, port, tls, auth_before_tls, auth_after_tls, address}, the
-    registered probe results ehlo, tls11, auth, relay and smuggling (each may be missing,
-    skipped or failed), and options {credentials_given, allow_plaintext_auth,
-    require_certificates, ca_file_given, require_credentials, min_tls_version, variables}.
+    registered probe results ehlo, tls11, auth (with its DATA probe), relay and smuggling (each
+    may be missing, skipped or failed), and options {credentials_given, allow_plaintext_auth,
+    require_certificates, ca_file_given, require_credentials, min_tls_version, data_check,
+    relay_destinations (the destinations' addresses, for the report), variables}.
     Never raises for what is in `data`.
     """
     return _Report(data).build()

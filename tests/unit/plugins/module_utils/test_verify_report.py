@@ -30,11 +30,22 @@ def reply(code, text):
     return {'code': code, 'enhanced_status': text.split()[0] if text[:1].isdigit() else None, 'text': text}
 
 
-def trick(trick_id, verdict='refused', rcpt_to='relay-probe%example.com@relay.example.org', error=None):
-    return {'id': trick_id, 'description': 'd', 'mail_from': '', 'rcpt_to': rcpt_to,
+def trick(trick_id, verdict='refused', rcpt_to='relay-probe%example.com@relay.example.org', error=None, kind=None):
+    entry = {'kind': kind} if kind else {}  # results from before destinations carry no kind
+    return dict(entry, **{'id': trick_id, 'description': 'd', 'mail_from': '', 'rcpt_to': rcpt_to,
             'mail': reply(250, '2.1.0 <>... Sender ok'),
             'rcpt': reply(250 if verdict == 'accepted' else 550, '5.7.1 Relaying denied'),
-            'verdict': verdict, 'refused_at': 'rcpt' if verdict == 'refused' else None, 'error': error}
+            'verdict': verdict, 'refused_at': 'rcpt' if verdict == 'refused' else None, 'error': error})
+
+
+def destination(destination_id, verdict='refused', rcpt_to='relay-probe@example.net', error=None):
+    return trick(destination_id, verdict, rcpt_to, error, kind='destination')
+
+
+DATA_ACCEPTED = {'mail_from': '', 'rcpt_to': 'mailrelay-probe@relay.example.org', 'mechanism': 'LOGIN', 'size': 398,
+                 'mail': reply(250, '2.1.0 <>... Sender ok'), 'rcpt': reply(250, '2.1.5 Recipient ok'),
+                 'data': reply(354, 'Enter mail'), 'end': reply(250, '2.0.0 Message accepted for delivery'),
+                 'verdict': 'accepted', 'refused_at': None, 'error': None}
 
 
 def good():
@@ -60,17 +71,20 @@ def good():
                                             'verdict': 'denied', 'error': None},
                            'with_auth': {'mail': reply(250, '2.1.0 ok'), 'rcpt': reply(250, '2.1.5 ok'),
                                          'verdict': 'accepted', 'error': None, 'mechanism': 'LOGIN'},
-                           'denied_without_auth': True, 'allowed_with_auth': True}},
+                           'denied_without_auth': True, 'allowed_with_auth': True},
+                 'data': dict(DATA_ACCEPTED)},
         'relay': {'changed': False, 'failed': False, 'client_address': '192.0.2.10', 'server_address': '192.0.2.25',
                   'client_is_relay_host': False, 'accepted': [], 'inconclusive': [],
-                  'counts': {'probes': 4, 'accepted': 0, 'refused': 4, 'inconclusive': 0},
-                  'phases': {'clear': {'tricks': [trick('plain'), trick('percent_hack')], 'error': None},
-                             'tls': {'tricks': [trick('plain'), trick('percent_hack')], 'error': None}},
+                  'counts': {'probes': 6, 'accepted': 0, 'refused': 6, 'inconclusive': 0},
+                  'phases': {'clear': {'tricks': [trick('plain'), trick('percent_hack', kind='trick'),
+                                                  destination('outside_net')], 'error': None},
+                             'tls': {'tricks': [trick('plain'), trick('percent_hack', kind='trick'),
+                                                destination('outside_net')], 'error': None}},
                   'error_kind': None, 'hint': None},
         'smuggling': {'changed': False, 'failed': False, 'vulnerable': False, 'vulnerable_variants': [],
                       'variants': [{'id': 'lf_dot_crlf', 'verdict': 'rejected'}], 'error_kind': None, 'hint': None},
         'options': {'credentials_given': True, 'allow_plaintext_auth': False, 'require_certificates': True,
-                    'ca_file_given': True},
+                    'ca_file_given': True, 'data_check': True, 'relay_destinations': ['relay-probe@example.net']},
     }
 
 
@@ -91,12 +105,17 @@ def test_a_healthy_listener():
     assert report['ok'] is True and report['failures'] == []
     assert statuses(report) == {name: 'passed' for name in (
         'ehlo', 'starttls', 'tls_version', 'certificate', 'tls11_refused', 'auth_before_tls', 'auth_after_tls', 'auth',
-        'relay_without_auth', 'relay_with_auth', 'relay_tricks', 'smuggling')}
+        'relay_without_auth', 'relay_with_auth', 'data', 'relay_tricks', 'relay_destinations', 'smuggling')}
     assert [check['name'] for check in report['checks']] == [name for name in CHECKS if name != 'probe_host']
     assert report['line'] == (
         '  MTA:25 [192.0.2.25] (starttls): STARTTLS offered, AUTH before TLS [], after TLS [LOGIN PLAIN], '
         'TLSv1.3 verified, certificate 364 days left, TLS 1.1 refused, AUTH LOGIN ok, relay without AUTH denied (550), '
-        'with AUTH accepted (250), relay tricks: 4/4 refused, smuggling: not vulnerable')
+        'with AUTH accepted (250), DATA 250, relay tricks: 4/4 refused, outside destinations: 2/2 refused, '
+        'smuggling: not vulnerable')
+    details = {check['name']: check['detail'] for check in report['checks']}
+    assert details['data'] == ('a 398-byte message to <mailrelay-probe@relay.example.org> accepted after the end of '
+                               'data: 250 2.0.0 Message accepted for delivery')
+    assert details['relay_destinations'] == '2/2 refused (relay-probe@example.net)'
     assert all(check['ok'] is True and check['detail'] for check in report['checks'])
     json.dumps(report)
 
@@ -230,6 +249,37 @@ CASES = [
     ('smuggling timed out', [_set('smuggling', failed('timeout', 'timed out', 'slow'))], {'smuggling': 'failed'},
      ['timed out (timeout) - slow']),
     ('smuggling skipped', [_set('smuggling', {'skipped': True})], {'smuggling': 'skipped'}, []),
+    ('the DATA probe refused by a tiny size limit',
+     [_set('auth.data', dict(DATA_ACCEPTED, verdict='refused', refused_at='end',
+                             end=reply(552, '5.3.4 Message size exceeds fixed maximum message size (100)')))],
+     {'data': 'failed'}, ['a 398-byte message to <mailrelay-probe@relay.example.org> was refused after the end of data: '
+                          '552 5.3.4 Message size exceeds fixed maximum message size (100)',
+                          'sendmail_config_max_message_size', 'alias mailrelay-probe exists',
+                          "turn off the gate's DATA-check setting"]),
+    ('the DATA probe refused at RCPT (no alias)',
+     [_set('auth.data', dict(DATA_ACCEPTED, verdict='refused', refused_at='rcpt', data=None, end=None,
+                             rcpt=reply(550, '5.1.1 <mailrelay-probe@relay.example.org>... User unknown'))),
+      _set('options.variables', {'data_check': 'mailrelay_verify_data_check'})],
+     {'data': 'failed'}, ['was refused at RCPT: 550 5.1.1', 'turn off mailrelay_verify_data_check']),
+    ('the DATA probe broke off', [_set('auth.data', dict(DATA_ACCEPTED, verdict='inconclusive', end=None,
+                                                         error='timed out after 20s (end of data)'))],
+     {'data': 'failed'}, ['was inconclusive: timed out after 20s (end of data)']),
+    ('the DATA probe not run: no login', [_set('auth.data', dict(DATA_ACCEPTED, verdict='not_run', mail=None, rcpt=None,
+                                                                 data=None, end=None, error='no login succeeded'))],
+     {'data': 'failed'}, ['not tested: not sent: no login succeeded', 'fix the auth check first']),
+    ('the DATA probe missing although asked for', [_set('auth.data', _DELETE)], {'data': 'failed'},
+     ['the DATA probe did not run']),
+    ('the DATA probe turned off', [_set('auth.data', _DELETE), _set('options.data_check', False)],
+     {'data': 'skipped'}, []),
+    ('an older gate without the DATA probe', [_set('auth.data', _DELETE), _set('options.data_check', _DELETE)],
+     {'auth': 'passed'}, []),
+    ('an outside destination accepted',
+     [_set('relay.phases.tls.tricks', [trick('plain'), destination('parent_domain_1', 'accepted', 'relay-probe@example.org')])],
+     {'relay_destinations': 'failed', 'relay_tricks': 'passed'},
+     ['relay_destinations: accepted parent_domain_1 (tls, RCPT TO:<relay-probe@example.org>)', 'class R']),
+    ('an outside destination inconclusive',
+     [_set('relay.phases.clear.tricks', [trick('plain'), destination('ip_literal_1', 'inconclusive', error='421')])],
+     {'relay_destinations': 'failed'}, ['inconclusive ip_literal_1 (clear: 421)']),
     ('probe from the relay itself', [_set('relay.client_is_relay_host', True), _set('relay.client_address', '127.0.0.1'),
                                      _set('options.variables', {'probe_from': 'relay_gate_probe_from'})],
      {'probe_host': 'failed'}, ['the probe ran from 127.0.0.1', 'set relay_gate_probe_from to another machine']),
@@ -286,3 +336,16 @@ def test_garbage_never_raises(data):
     assert report['ok'] is False
     assert statuses(report)['ehlo'] == 'failed' and statuses(report)['relay_tricks'] == 'failed'
     assert report['line'].startswith('  ?:?') or report['line'].startswith('  None')
+
+
+def test_without_destinations_and_data_the_report_is_as_before():
+    """Results of a gate that asks for neither (another caller of the filter) give no such checks."""
+    data = good()
+    del data['auth']['data']
+    del data['options']['data_check']
+    for phase in data['relay']['phases'].values():
+        phase['tricks'] = [entry for entry in phase['tricks'] if entry.get('kind') != 'destination']
+    report = listener_report(data)
+    assert report['ok'] is True
+    assert 'data' not in statuses(report) and 'relay_destinations' not in statuses(report)
+    assert 'relay tricks: 4/4 refused, smuggling' in report['line'] and 'DATA' not in report['line']
