@@ -21,7 +21,7 @@ description:
   - A symlink that points elsewhere is replaced in one step (a new symlink renamed over it).
   - Whatever else an earlier install left at a live path (a program, a file, a directory) is moved
     to C(<legacy_dir>/<UTC time>/<live path>), never deleted, and loses its set-ID bits and its
-    files their execute rights there: it is kept for a look, never to be run.
+    files their execute rights there, since it is kept for a look, never to be run.
   - Missing parent directories are created (mode 0755, owned by the user the module runs as).
 extends_documentation_fragment:
   - mailrelay.sendmail._attributes
@@ -40,7 +40,7 @@ options:
   links:
     description:
       - Live path (absolute) to the path inside the generation (relative), for example
-        C({"/usr/sbin/sendmail": "sw/sbin/sendmail"}).
+        C(/usr/sbin/sendmail) to C(sw/sbin/sendmail).
     type: dict
     required: true
   current:
@@ -155,15 +155,16 @@ def _defuse_file(path):
         os.chmod(path, os.stat(path).st_mode & 0o666)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            links=dict(type='dict', required=True),
-            current=dict(type='path', default='/var/lib/mailrelay/current'),
-            legacy_dir=dict(type='path', default='/var/lib/mailrelay/legacy'),
-        ),
-        supports_check_mode=True,
+def argument_spec():
+    return dict(
+        links=dict(type='dict', required=True),
+        current=dict(type='path', default='/var/lib/mailrelay/current'),
+        legacy_dir=dict(type='path', default='/var/lib/mailrelay/legacy'),
     )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     links = module.params['links']
     current = module.params['current']
     for live, rel in links.items():

@@ -33,9 +33,9 @@ def reply(code, text):
 def trick(trick_id, verdict='refused', rcpt_to='relay-probe%example.com@relay.example.org', error=None, kind=None):
     entry = {'kind': kind} if kind else {}  # results from before destinations carry no kind
     return dict(entry, **{'id': trick_id, 'description': 'd', 'mail_from': '', 'rcpt_to': rcpt_to,
-            'mail': reply(250, '2.1.0 <>... Sender ok'),
-            'rcpt': reply(250 if verdict == 'accepted' else 550, '5.7.1 Relaying denied'),
-            'verdict': verdict, 'refused_at': 'rcpt' if verdict == 'refused' else None, 'error': error})
+                          'mail': reply(250, '2.1.0 <>... Sender ok'),
+                          'rcpt': reply(250 if verdict == 'accepted' else 550, '5.7.1 Relaying denied'),
+                          'verdict': verdict, 'refused_at': 'rcpt' if verdict == 'refused' else None, 'error': error})
 
 
 def destination(destination_id, verdict='refused', rcpt_to='relay-probe@example.net', error=None):

@@ -18,6 +18,7 @@ from ansible_collections.mailrelay.sendmail.plugins.modules import (
     generation,
     generation_info,
     job_wait,
+    live_links,
     sendmail_reload,
 )
 
@@ -28,6 +29,7 @@ SPECS = {
     'mailrelay.sendmail.generation_info': (generation_info, generation_info.argument_spec),
     'mailrelay.sendmail.sendmail_reload': (sendmail_reload, sendmail_reload.argument_spec),
     'mailrelay.sendmail.job_wait': (job_wait, lambda: job_wait_action.ARGUMENT_SPEC),
+    'mailrelay.sendmail.live_links': (live_links, live_links.argument_spec),
 }
 
 
