@@ -575,18 +575,25 @@ def refresh_statuses(history, current, existing_ids):
     return previous
 
 
-def mark_gate(history, generation_id, verdict, now):
+def mark_gate(history, generation_id, verdict, now, inputs=None):
     """Record the gate verdict of a generation. Returns True when the history changed.
 
     `failed` also marks the generation failed (status `failed`, even when it stays live: a first
-    install has nothing to roll back to); `passed` clears that mark again.
+    install has nothing to roll back to); `passed` clears that mark again. `inputs` (with `passed`)
+    records the digest of what the generation was prepared from, and when: a later run whose inputs
+    have that digest may skip preparing it again. `failed` forgets it.
     """
     if verdict not in GATE_VERDICTS:
         raise GenerationError('mark must be one of %s (it is %r)' % (', '.join(GATE_VERDICTS), verdict))
     entry = record(history, generation_id)
     failed_at = (entry.get('failed_at') or now) if verdict == 'failed' else None
+    if verdict == 'failed':
+        entry.pop('inputs', None)
+        entry.pop('inputs_at', None)
+    elif inputs:
+        entry.update(inputs=inputs, inputs_at=now)
     if entry.get('gate') == verdict and entry.get('failed_at') == failed_at:
-        return False
+        return bool(inputs and verdict == 'passed')
     entry.update(gate=verdict, gate_at=now, failed_at=failed_at)
     add_event(history, now, 'marked', generation=generation_id, gate=verdict)
     return True
@@ -617,6 +624,8 @@ def live_summary(history, current, expected=()):
     """What a history (its statuses refreshed) says about the live generation and the daemons."""
     live = history['generations'].get(current) if current else None
     return dict(current_status=live['status'] if live else None, gate=live.get('gate') if live else None,
+                gate_at=live.get('gate_at') if live else None,
+                inputs=live.get('inputs') if live else None, inputs_at=live.get('inputs_at') if live else None,
                 served=dict(history.get('served') or {}), stale_services=stale_services(history, current, expected))
 
 

@@ -318,6 +318,9 @@ def normalize_host(record):
         'generation_after': _text_or_none(record.get('generation_after')),
         'generation_tried': _text_or_none(record.get('generation_tried')),
         'switched': switched,
+        # false: the relay's inputs had not changed since its live generation passed its gate, so no
+        # candidate was prepared and only its gate ran (rollout unchanged.yml)
+        'prepared': _bool(record.get('prepared'), True),
         'rolled_back': _bool(record.get('rolled_back'), False) or bool(after),
         'stopped': _bool(record.get('stopped'), False),
         'outcome': outcome,
@@ -404,6 +407,7 @@ def build_report(run, hosts, pending, now=None):
         'reached': len(records),
         'changed': sum(1 for host in records if host['outcome'] == 'changed'),
         'unchanged': sum(1 for host in records if host['outcome'] == 'unchanged'),
+        'gate_only': sum(1 for host in records if not host['prepared']),
         'failed': failed,
         'rolled_back': sum(1 for host in records if host['rolled_back']),
         'pending': len(waiting),
@@ -491,6 +495,7 @@ def render_junit(report):
             ('generation_before', host['generation_before']),
             ('generation_after', host['generation_after']),
             ('outcome', host['outcome']),
+            ('prepared', _yes_no(host['prepared'])),
             ('rolled_back', _yes_no(host['rolled_back'])),
             ('sendmail_version', host['versions']['version']),
             ('probe_from', host['gate'].get('probe_from')),
@@ -664,9 +669,9 @@ def _headline(report):
             _e(run['id']), (' &middot; playbook <code>%s</code>' % _e(run['playbook'])) if run['playbook'] else '',
             _e(format_time(run['started'])), _e(format_time(run['finished'])),
             (' (%s)' % _e(format_seconds(took))) if took is not None else ''),
-        '<p class="summary"><strong>%d relays</strong>: %d reached &middot; %d changed &middot; %d unchanged &middot; '
+        '<p class="summary"><strong>%d relays</strong>: %d reached &middot; %d changed &middot; %d unchanged (%d only gated) &middot; '
         '<strong>%d failed</strong> &middot; %d rolled back &middot; %d not reached</p>' % (
-            summary['relays'], summary['reached'], summary['changed'], summary['unchanged'], summary['failed'],
+            summary['relays'], summary['reached'], summary['changed'], summary['unchanged'], summary['gate_only'], summary['failed'],
             summary['rolled_back'], summary['pending']),
     ]
     if run['batches_planned']:
@@ -781,7 +786,8 @@ def _host_card(host):
     versions = host['versions']
     if host['generation_before'] == host['generation_after']:
         generation = '%s (%s)' % (_e(_generation(host['generation_after'])),
-                                  'as before: rolled back' if host['rolled_back'] else 'unchanged')
+                                  'as before: rolled back' if host['rolled_back']
+                                  else ('unchanged' if host['prepared'] else 'unchanged: inputs as at its last gate, only gated'))
     else:
         generation = '%s &rarr; %s' % (_e(_generation(host['generation_before'])), _e(_generation(host['generation_after'])))
     facts = [

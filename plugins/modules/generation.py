@@ -122,6 +122,14 @@ options:
       - The gate verdict to record with O(state=marked) (required there).
     type: str
     choices: [passed, failed]
+  inputs:
+    description:
+      - With O(state=marked) and O(mark=passed), the digest of what the generation was prepared from
+        (P(mailrelay.sendmail.rollout_inputs_digest#filter)), recorded with the time. A later rollout
+        whose inputs have the same digest only gates the relay instead of preparing the same generation
+        again (RV(mailrelay.sendmail.generation_info#module:inputs)). A failed mark forgets it.
+    type: str
+    version_added: 0.3.0
   services:
     description:
       - With O(state=served) (required there), the daemons that were just started or reloaded,
@@ -315,6 +323,21 @@ gate:
   returned: always
   type: str
   sample: failed
+gate_at:
+  description: When the gate verdict of the live generation was recorded, afterwards (UTC); null when none was.
+  returned: always
+  type: str
+  version_added: 0.3.0
+inputs:
+  description: The digest of what the live generation was prepared from, afterwards (O(inputs)); null when none was recorded.
+  returned: always
+  type: str
+  version_added: 0.3.0
+inputs_at:
+  description: When RV(inputs) was recorded (UTC); null when it was not.
+  returned: always
+  type: str
+  version_added: 0.3.0
 served:
   description: Which generation each daemon was last started or reloaded with, by name, afterwards.
   returned: always
@@ -391,6 +414,7 @@ def argument_spec():
         lock_timeout=dict(type='int', default=600),
         lock_expiry=dict(type='int', default=7200),
         mark=dict(type='str', choices=['passed', 'failed']),
+        inputs=dict(type='str'),
         services=dict(type='list', elements='str'),
         keep=dict(type='int', default=3),
         sw_dir=dict(type='path'),
@@ -723,7 +747,7 @@ class Generations:
         before = copy.deepcopy(history)
         refresh_statuses(before, current, existing)
         old = record(before, target)
-        changed = mark_gate(history, target, self.params['mark'], self.now())
+        changed = mark_gate(history, target, self.params['mark'], self.now(), inputs=self.params['inputs'])
         after = copy.deepcopy(history)
         refresh_statuses(after, current, existing)
         new = record(after, target)

@@ -96,6 +96,28 @@ gate:
   returned: always
   type: str
   sample: passed
+gate_at:
+  description: When the gate verdict of the live generation was recorded (UTC, ISO 8601); null when none was.
+  returned: always
+  type: str
+  version_added: 0.3.0
+inputs:
+  description:
+    - The digest of what the live generation was prepared from, recorded when it passed its gate in a
+      rollout that prepared it (O(mailrelay.sendmail.generation#module:inputs)); null when none was.
+  returned: always
+  type: str
+  version_added: 0.3.0
+inputs_at:
+  description: When RV(inputs) was recorded (UTC, ISO 8601); null when it was not.
+  returned: always
+  type: str
+  version_added: 0.3.0
+inputs_age:
+  description: Seconds since RV(inputs_at) by the relay's clock; null when RV(inputs_at) is.
+  returned: always
+  type: int
+  version_added: 0.3.0
 served:
   description: Which generation each daemon was last started or reloaded with, by name (empty when none was recorded).
   returned: always
@@ -213,8 +235,10 @@ sw:
       sample: ["0003", "0004", next]
 """
 
+import calendar
 import copy
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -285,7 +309,18 @@ def gather(root, sw_dir=None, services=()):
     result = dict(changed=False, root=layout.root, current=current, previous=previous, next=next_info,
                   differences=differences, generations=generations, sw=sw, lock=read_lock(layout.lock_file))
     result.update(live_summary(history, current, services))
+    result['inputs_age'] = age_seconds(result['inputs_at'])
     return result
+
+
+def age_seconds(stamp):
+    """Seconds since a UTC time of the history (by this host's clock, which wrote it); None without one."""
+    if not stamp:
+        return None
+    try:
+        return int(time.time() - calendar.timegm(time.strptime(stamp, '%Y-%m-%dT%H:%M:%SZ')))
+    except ValueError:
+        return None
 
 
 def main():

@@ -206,7 +206,7 @@ summary:
   description: The summary of the run so far (also in C(report.json)).
   returned: always
   type: dict
-  sample: {relays: 4, reached: 1, changed: 0, unchanged: 0, failed: 1, rolled_back: 1, pending: 3, outcome: failed}
+  sample: {relays: 4, reached: 1, changed: 0, unchanged: 0, gate_only: 0, failed: 1, rolled_back: 1, pending: 3, outcome: failed}
   contains:
     relays:
       description: Relays in the run.
@@ -220,6 +220,13 @@ summary:
     unchanged:
       description: Relays that were already on the wanted generation and passed the gate.
       type: int
+    gate_only:
+      description:
+        - "Relays that were not prepared because their inputs were those of their live generation's last
+          full preparation (role C(mailrelay.sendmail.rollout), C(mailrelay_rollout_skip_unchanged)); only
+          their gate ran. Counted in RV(summary.unchanged) too when they passed."
+      type: int
+      version_added: 0.3.0
     failed:
       description: Relays that failed (the switch or the gate).
       type: int

@@ -46,7 +46,7 @@ def test_writes_latest_and_history(run_module, tmp_path):
     assert result['html'] == str(dest / 'report.html')
     assert result['junit'] == str(dest / 'junit.xml')
     assert result['pruned'] == []
-    assert result['summary'] == {'relays': 4, 'reached': 1, 'changed': 0, 'unchanged': 0, 'failed': 1,
+    assert result['summary'] == {'relays': 4, 'reached': 1, 'changed': 0, 'unchanged': 0, 'gate_only': 0, 'failed': 1,
                                  'rolled_back': 1, 'pending': 3, 'outcome': 'failed'}
     # nothing else: no temporary file left behind
     assert listing(dest) == sorted(list(FILES) + ['runs', 'runs/20261202T051500Z']
