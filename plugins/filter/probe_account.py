@@ -14,6 +14,9 @@ description:
   - The first entry of O(cyrus_sasl_users) that is present (no C(state), or C(state=present)) and has a
     password, as C({user, password}); an empty dict when there is none. Entries without C(state) or
     C(password) are fine.
+  - Without an account the verification gate (role C(mailrelay.sendmail.verify)) cannot prove AUTH and
+    fails every listener that offers it, unless C(mailrelay_verify_auth_optional) says the relay has no
+    AUTH users on purpose; C(mailrelay_verify_user) and C(mailrelay_verify_password) give it one.
 options:
   _input:
     description: The cyrus_sasl_users list.

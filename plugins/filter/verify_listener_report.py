@@ -45,9 +45,15 @@ options:
         AUTH when no credentials were given), C(min_tls_version) (default V(TLSv1.2)),
         C(data_check) (bool - V(true) fails a listener that offers AUTH when the DATA probe did not
         run, V(false) reports the C(data) check as skipped, absent judges only a DATA probe that ran),
-        C(relay_destinations) (the destinations' addresses, shown in the report) and
+        C(relay_destinations) (the destinations' addresses, shown in the report),
+        C(cert_warn_days) and C(cert_fail_days) (int - the C(certificate) check is V(warning) when the
+        presented certificate has fewer than C(cert_warn_days) whole days left and V(failed) below
+        C(cert_fail_days); without them only an expired certificate fails; the rule is the one of
+        P(mailrelay.sendmail.certificate_expiry#filter)) and
         C(variables), a dict that names the gate's own variables in the hints, with the keys
-        C(credentials), C(ca_file), C(allow_plaintext_auth), C(certificates), C(probe_from) and C(data_check).
+        C(credentials), C(ca_file), C(allow_plaintext_auth), C(certificates), C(probe_from), C(data_check),
+        C(cert_warn_days), C(cert_fail_days) and C(auth_optional) (named in the hint of a failed C(auth)
+        check as the way to say that the relay has no AUTH users on purpose).
     type: dict
     required: true
 seealso:
@@ -56,6 +62,8 @@ seealso:
   - module: mailrelay.sendmail.smtp_relay_check
   - module: mailrelay.sendmail.smtp_smuggling_check
   - plugin: mailrelay.sendmail.cleartext_mechanisms
+    plugin_type: filter
+  - plugin: mailrelay.sendmail.certificate_expiry
     plugin_type: filter
 """
 
@@ -97,13 +105,19 @@ _value:
     checks:
       description:
         - One entry per check that applies, in a fixed order - C(name), C(ok) (false only when it
-          failed), C(status) (V(passed), V(failed) or V(skipped)) and C(detail).
+          failed), C(status) (V(passed), V(warning) - passed but needs attention soon, V(failed) or
+          V(skipped)) and C(detail).
       type: list
       elements: dict
     failures:
       description:
         - One message per failed check - the listener and address, the check, what was wrong and,
           after C( - ), what to do.
+      type: list
+      elements: str
+    warnings:
+      description:
+        - One message per check with status V(warning) (a certificate near its end), in the same form.
       type: list
       elements: str
 """

@@ -18,13 +18,14 @@
 
 from __future__ import annotations
 
+from ansible_collections.mailrelay.sendmail.plugins.module_utils._cert_expiry import expiry_text, expiry_verdict
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_data import data_summary
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_sasl import cleartext_mechanisms
 
 CHECKS = ('ehlo', 'starttls', 'tls_version', 'certificate', 'tls11_refused', 'auth_before_tls', 'auth_after_tls',
           'auth', 'relay_without_auth', 'relay_with_auth', 'data', 'relay_tricks', 'relay_destinations', 'smuggling',
           'probe_host')
-STATUSES = ('passed', 'failed', 'skipped')
+STATUSES = ('passed', 'warning', 'failed', 'skipped')  # warning: passed, but needs attention soon
 _TLS_ORDER = ('TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3')
 
 # Names the hints use for the gate's own settings; the caller may name its variables instead.
@@ -35,6 +36,9 @@ DEFAULT_VARIABLES = {
     'certificates': "the gate's require-certificates setting",
     'probe_from': "the gate's probe host",
     'data_check': "the gate's DATA-check setting",
+    'cert_warn_days': "the gate's certificate warning threshold",
+    'cert_fail_days': "the gate's certificate failure threshold",
+    'auth_optional': None,
 }
 
 
@@ -153,6 +157,7 @@ class _Report:
         self.tls_mode = _text(self.listener.get('tls'), 'starttls')
         self.checks = []
         self.failures = []
+        self.warnings = []
         self.parts = []
 
     # --- helpers ---------------------------------------------------------------------------
@@ -172,9 +177,11 @@ class _Report:
 
     def add(self, name, status, detail, todo=None):
         self.checks.append({'name': name, 'ok': status != 'failed', 'status': status, 'detail': detail})
+        message = '%s %s: %s%s' % (self.where, name, detail, ' - %s' % todo if todo else '')
         if status == 'failed':
-            message = '%s %s: %s%s' % (self.where, name, detail, ' - %s' % todo if todo else '')
             self.failures.append((CHECKS.index(name), message))
+        elif status == 'warning':
+            self.warnings.append((CHECKS.index(name), message))
 
     def broken(self, name, probe, todo=None):
         """A check that fails because its probe could not do its work."""
@@ -234,17 +241,33 @@ class _Report:
         verified = tls.get('verified')
         days = tls.get('days_left')
         days_text = ', %s days left' % days if days is not None else ''
+        # the expiry rule (_cert_expiry): without thresholds only an expired certificate fails
+        warn_days, fail_days = self.options.get('cert_warn_days'), self.options.get('cert_fail_days')
+        expiry = expiry_verdict(days, warn_days, 0 if fail_days is None else fail_days)
         if established:
-            self.parts.append('%s %s%s' % (_text(tls.get('version'), 'TLS'), 'verified' if verified is True else 'NOT verified',
-                                           ', certificate %s days left' % days if days is not None else ''))
+            self.parts.append('%s %s%s%s' % (
+                _text(tls.get('version'), 'TLS'), 'verified' if verified is True else 'NOT verified',
+                ', certificate %s days left' % days if days is not None else '',
+                {'warn': ' (RENEW SOON)', 'fail': ' (EXPIRING)' if isinstance(days, int) and days >= 0 else ''}.get(expiry, '')))
         if not established and verified is not False:
             return  # no certificate seen: the starttls check says why
-        if isinstance(days, int) and days < 0:
-            self.add('certificate', 'failed', 'the certificate expired %d days ago' % -days,
-                     'renew it (private_ca renews certificates close to their end)')
+        renew = ('renew it: private_ca re-issues a certificate within private_ca_renew_before_days of its end, so run '
+                 'the rollout (or playbooks/site.yml) for this relay')
+        if expiry == 'fail':
+            if days < 0:
+                self.add('certificate', 'failed', 'the certificate expired %d days ago' % -days,
+                         'renew it (private_ca renews certificates close to their end)')
+            else:
+                self.add('certificate', 'failed', 'the certificate %s (notAfter %s), fewer than %s (%s days)' % (
+                    expiry_text(days), _text(tls.get('not_after'), '?'), self.var('cert_fail_days'), fail_days), renew)
             return
         if verified is True:
-            self.add('certificate', 'passed', 'verified against the CA%s' % days_text)
+            if expiry == 'warn':
+                self.add('certificate', 'warning', 'verified against the CA, but the certificate %s (notAfter %s), '
+                         'fewer than %s (%s days)' % (expiry_text(days), _text(tls.get('not_after'), '?'),
+                                                      self.var('cert_warn_days'), warn_days), renew)
+            else:
+                self.add('certificate', 'passed', 'verified against the CA%s' % days_text)
         elif not required:
             seen = 'did not verify: %s' % tls.get('verify_error') if verified is False else 'not checked'
             self.add('certificate', 'skipped', 'not required (%s)' % seen)
@@ -310,6 +333,12 @@ class _Report:
             else:
                 self.add('auth_after_tls', 'passed', 'offered %s' % _fmt(after))
 
+    def credentials_hint(self):
+        hint = 'give %s' % self.var('credentials')
+        if self.var('auth_optional'):
+            hint += ', or set %s: true if this relay intentionally has no AUTH users' % self.var('auth_optional')
+        return hint
+
     def check_auth(self):
         probe, credentials = self.auth, self.option('credentials_given', False)
         offered = _mechs(self.ehlo.get('auth_after_tls')) + _mechs(self.ehlo.get('auth_before_tls'))
@@ -317,8 +346,7 @@ class _Report:
             if credentials:
                 self.add('auth', 'failed', probe.message, 'run smtp_auth_check with the probe account')
             elif self.option('require_credentials', False) and offered:
-                self.add('auth', 'failed', 'not tested: no credentials given',
-                         'give %s' % self.var('credentials'))
+                self.add('auth', 'failed', 'not tested: no credentials given', self.credentials_hint())
             return None
         if probe.broke and probe.kind not in ('credentials_withheld', 'no_credentials'):
             self.broken('auth', probe)
@@ -327,7 +355,7 @@ class _Report:
         withheld = probe.get('auth_withheld')
         if not credentials:
             if self.option('require_credentials', False) and offered:
-                self.add('auth', 'failed', 'not tested: no credentials given', 'give %s' % self.var('credentials'))
+                self.add('auth', 'failed', 'not tested: no credentials given', self.credentials_hint())
             elif offered:
                 self.add('auth', 'skipped', 'not tested: no credentials given')
             return probe
@@ -555,7 +583,8 @@ class _Report:
         order = dict((name, index) for index, name in enumerate(CHECKS))
         checks = sorted(self.checks, key=lambda check: order[check['name']])
         failures = [failure for _index, failure in sorted(self.failures, key=lambda item: item[0])]
-        return {'line': line, 'ok': not failures, 'checks': checks, 'failures': failures}
+        warnings = [warning for _index, warning in sorted(self.warnings, key=lambda item: item[0])]
+        return {'line': line, 'ok': not failures, 'checks': checks, 'failures': failures, 'warnings': warnings}
 
 
 class _AuthRelay:
@@ -571,13 +600,18 @@ class _AuthRelay:
 
 
 def listener_report(data):
-    """The gate's report of one listener: {line, ok, checks: [{name, ok, status, detail}], failures: [str]}.
+    """The gate's report of one listener: {line, ok, checks: [{name, ok, status, detail}], failures: [str],
+    warnings: [str]}.
 
     `data` holds listener {name, port, tls, auth_before_tls, auth_after_tls, address}, the
     registered probe results ehlo, tls11, auth (with its DATA probe), relay and smuggling (each
     may be missing, skipped or failed), and options {credentials_given, allow_plaintext_auth,
     require_certificates, ca_file_given, require_credentials, min_tls_version, data_check,
-    relay_destinations (the destinations' addresses, for the report), variables}.
+    relay_destinations (the destinations' addresses, for the report), cert_warn_days and
+    cert_fail_days (the expiry rule of _cert_expiry for the presented certificate: a check
+    'warning' below the first, 'failed' below the second; without them only an expired
+    certificate fails), variables}. A check with status 'warning' is ok (it passed) and has a
+    message in `warnings`.
     Never raises for what is in `data`.
     """
     return _Report(data).build()
