@@ -50,6 +50,10 @@ play() { ansible-playbook -i "$work/inventory.yml" -e "@$sources/offline-sources
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# CPU seconds (user + system) of this shell's finished children so far (ansible-playbook and its
+# workers): `times` must run in this shell, not in a $(...) subshell, so it writes to a file first
+cpu_snapshot() { times >"$1"; }
+cpu_seconds() { awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%.2f", t }' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 if want 1; then
@@ -101,9 +105,14 @@ cat >"$work/build-roles.yml" <<'YAML'
     - role: mailrelay.sendmail.sendmail_build
     - role: mailrelay.sendmail.cyrus_sasl
 YAML
-: >"$work/idem.txt"; : >"$work/noop.txt"; : >"$work/roles.txt"; : >"$work/noop1.txt"
+: >"$work/idem.txt"; : >"$work/noop.txt"; : >"$work/roles.txt"; : >"$work/noop1.txt"; : >"$work/cpu.txt"; : >"$work/tasks.txt"
 for _ in $(seq 1 "$runs"); do
+  cpu_snapshot "$work/cpu0"
   t0=$(now); play playbooks/site.yml -e sendmail_config_max_message_size=20971520 >"$work/idem.log" 2>&1; t1=$(now)
+  cpu_snapshot "$work/cpu1"
+  awk -v a="$(cpu_seconds "$work/cpu0")" -v b="$(cpu_seconds "$work/cpu1")" -v n="${#names[@]}" 'BEGIN { printf "%.1f\n", (b - a) / n }' >>"$work/cpu.txt"
+  # tasks executed per relay (ok or changed; skipped ones run nothing on the relay)
+  grep -cE '^(ok|changed): \[bench-r1' "$work/idem.log" >>"$work/tasks.txt" || true
   grep -qE '^bench-r1 +: .*changed=0 ' "$work/idem.log" || { tail -n 30 "$work/idem.log"; echo "ERROR: site.yml re-run changed something" >&2; exit 1; }
   elapsed "$t0" "$t1" >>"$work/idem.txt"; echo >>"$work/idem.txt"
   t0=$(now); play "$work/noop.yml" >/dev/null 2>&1; t1=$(now); elapsed "$t0" "$t1" >>"$work/noop.txt"; echo >>"$work/noop.txt"
@@ -113,7 +122,8 @@ for _ in $(seq 1 "$runs"); do
 done
 idem=$(grep . "$work/idem.txt" | median); noop=$(grep . "$work/noop.txt" | median)
 roles=$(grep . "$work/roles.txt" | median); noop1=$(grep . "$work/noop1.txt" | median)
-printf '    site.yml on 4 relays (gate included) %6ss   no-op play %6ss   ratio %s\n' "$idem" "$noop" "$(ratio "$idem" "$noop")"
+printf '    site.yml on 4 relays (gate included) %6ss   no-op play %6ss   ratio %s (goal <= 8)\n' "$idem" "$noop" "$(ratio "$idem" "$noop")"
+printf '    per relay in that run: %s tasks executed (goal <= 60), %ss of controller CPU\n' "$(median <"$work/tasks.txt")" "$(median <"$work/cpu.txt")"
 printf '    build roles on 1 relay               %6ss   no-op play %6ss   ratio %s (0.1.0: 4.6s / 2.0s = 2.3)\n' "$roles" "$noop1" "$(ratio "$roles" "$noop1")"
 fi
 

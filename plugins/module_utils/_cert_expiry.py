@@ -139,8 +139,8 @@ def certificate_file_expiry(text, warn_days=None, fail_days=0, what='the certifi
         entry = {'subject': _name(cert['subject']), 'not_after': cert['not_after'], 'days_left': cert['days_left'],
                  'verdict': verdict, 'fingerprint_sha256': cert['fingerprint_sha256']}
         result['certificates'].append(entry)
-        message = '%s%s "%s" %s (notAfter %s)' % (what, where, entry['subject'], expiry_text(cert['days_left']),
-                                                   cert['not_after'])
+        message = '%s%s "%s" %s (notAfter %s)' % (
+            what, where, entry['subject'], expiry_text(cert['days_left']), cert['not_after'])
         if verdict == 'fail':
             result['failures'].append('%s, below %s (%s days)' % (message, names['fail_days'], _days(fail_days) or 0)
                                       if cert['days_left'] >= 0 else message)

@@ -214,8 +214,8 @@ def test_empty_and_missing_queues(tmp_path):
 # ---------------------------------------------------------------------------------------
 # the module
 
-def test_module_in_check_mode_reports_hops_and_queues_and_touches_nothing(run_module, smtp_server, tls_material,
-                                                                         tmp_path):
+def test_module_in_check_mode_reports_hops_and_queues_and_touches_nothing(
+        run_module, smtp_server, tls_material, tmp_path):
     good = smtp_server('starttls')
     impostor = smtp_server('starttls', certificate='rogue')
     queue, client = tmp_path / 'mqueue', tmp_path / 'clientmqueue'
