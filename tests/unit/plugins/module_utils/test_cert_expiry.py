@@ -29,7 +29,8 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._cert_expiry im
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._smtp_cert import describe_certificate
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._verify_report import listener_report
 
-from test_verify_report import good  # pylint: disable=import-error  (pytest puts this directory on sys.path)
+# pytest puts this directory on sys.path
+from test_verify_report import good  # pylint: disable=import-error
 
 UTC = datetime.timezone.utc
 ROOT = pathlib.Path(__file__).resolve().parents[4]
