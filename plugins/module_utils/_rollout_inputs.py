@@ -24,9 +24,12 @@ FACTS = ('fqdn', 'hostname', 'domain', 'nodename', 'architecture', 'distribution
          'distribution_release', 'os_family', 'all_ipv4_addresses', 'all_ipv6_addresses')
 # what a peer contributes to a relay's access map
 PEER_VARIABLES = ('private_ca_server_common_name',)
-# a run's own switches, not what a generation is made of
+# a run's own switches, and what the roles set during a run (results, paths they publish): not what a
+# generation is made of, and not there yet when a run starts
 RUN_VARIABLES = frozenset(('mailrelay_rollout_rollback', 'mailrelay_rollout_rollback_to', 'mailrelay_rollout_retry_failed',
-                           'mailrelay_rollout_unchanged_max_age', 'mailrelay_rollout_skip_unchanged'))
+                           'mailrelay_rollout_unchanged_max_age', 'mailrelay_rollout_skip_unchanged',
+                           'mailrelay_artifact', 'mailrelay_verify_result', 'mailrelay_verify_outbound_result',
+                           'private_ca_server_cert_path', 'private_ca_server_key_path', 'private_ca_ca_cert_path'))
 SKIP_DIRS = frozenset(('__pycache__', '.git', '.cache', '.venv', 'molecule', 'tests', 'docs', 'changelogs'))
 
 
@@ -44,7 +47,9 @@ def host_inputs(host_vars):
     picked = {name: facts.get(name) for name in FACTS if name in facts}
     picked['default_ipv4'] = _address(facts, 'default_ipv4')
     picked['default_ipv6'] = _address(facts, 'default_ipv6')
-    return {'variables': variables, 'facts': picked, 'groups': sorted(host_vars.get('group_names') or [])}
+    # the groups this run sorts the relays into (mailrelay_rollout_*) are the run's, not the relay's
+    groups = sorted(name for name in host_vars.get('group_names') or [] if not str(name).startswith('mailrelay_rollout_'))
+    return {'variables': variables, 'facts': picked, 'groups': groups}
 
 
 def peer_inputs(host_vars):
