@@ -60,6 +60,10 @@ FAMILIES = (
     ('mailrelay_certificate_expiry_timestamp_seconds', 'gauge', 'When a certificate of the live generation expires (notAfter).'),
     ('mailrelay_generation_info', 'gauge', 'The live generation: its id on this relay, its software build and platform.'),
     ('mailrelay_generation_switch_timestamp_seconds', 'gauge', 'When the live generation was last switched to.'),
+    ('mailrelay_generation_serving_info', 'gauge',
+     'The generation a daemon of the mail path was last started or reloaded with (the history\'s served record).'),
+    ('mailrelay_generation_stale', 'gauge',
+     'Whether a daemon serves another generation than the live one (1) or none does (0).'),
     ('mailrelay_service_up', 'gauge', 'Whether a service of the mail path is active (1) or not (0).'),
     ('mailrelay_gate_success', 'gauge', 'Whether the last verification gate passed (1) or failed (0).'),
     ('mailrelay_gate_last_run_timestamp_seconds', 'gauge', 'When the last verification gate ran.'),
@@ -238,7 +242,7 @@ def parse_iso_time(value):
 
 
 def generation_samples(current_target, history, platform):
-    """The live generation from the `current` link's target and history.json."""
+    """The live generation from the `current` link's target and history.json, and what the daemons serve."""
     generation_id = os.path.basename(current_target.rstrip('/'))
     entry = (history.get('generations') or {}).get(generation_id) or {}
     samples = [('mailrelay_generation_info',
@@ -246,6 +250,26 @@ def generation_samples(current_target, history, platform):
     switched = entry.get('switched_at') or []
     if switched:
         samples.append(('mailrelay_generation_switch_timestamp_seconds', {}, parse_iso_time(switched[-1])))
+    return samples + serving_samples(generation_id, history)
+
+
+def serving_samples(generation_id, history):
+    """What each daemon serves, from history.json's `served` records ({service: {'generation', 'at'}},
+    written by the generation module when the rollout starts or reloads a daemon), and whether any
+    serves another generation than the live one. A service without a record (a relay whose history
+    predates the records) counts as neither; a record without a generation is left out, and so are
+    records that are not a mapping (the live generation is still exported)."""
+    served = history.get('served')
+    served = served if isinstance(served, dict) else {}
+    samples = []
+    stale = 0
+    for service, record in sorted(served.items()):
+        generation = (record or {}).get('generation') if isinstance(record, dict) else None
+        if not generation:
+            continue
+        samples.append(('mailrelay_generation_serving_info', {'service': str(service), 'generation': str(generation)}, 1))
+        stale = stale or int(str(generation) != generation_id)
+    samples.append(('mailrelay_generation_stale', {}, stale))
     return samples
 
 

@@ -6,7 +6,9 @@
 
 This is a private module_utils (leading underscore): no API promise outside this collection.
 Everything here is a pure function of its arguments (no clock, no file system), so that the
-unit tests can feed it records and read back exactly what a person or a CI system would see.
+unit tests can feed it records and read back exactly what a person or a CI system would see;
+the one exception is ``read_run_reports`` (and ``gate_history`` that calls it), which reads the
+``report.json`` of the earlier runs kept under ``runs/`` for the gate history.
 
 The input comes from remote systems (host names, SMTP replies, certificate names) and from
 Jinja (numbers and booleans may arrive as strings): nothing is trusted to have a key, a type
@@ -20,8 +22,11 @@ import datetime
 import html
 import json
 import math
+import os
 import re
+import stat
 import xml.etree.ElementTree as ET
+from urllib.parse import quote
 
 FORMAT = 1
 OUTCOMES = ('changed', 'unchanged', 'failed')
@@ -372,10 +377,11 @@ def _sort_key(host):
     return (host['batch'] is None, host['batch'] or 0, host['host'])
 
 
-def build_report(run, hosts, pending, now=None):
+def build_report(run, hosts, pending, now=None, history=None):
     """The report (the content of report.json) from the module's options.
 
-    ``now`` (an aware datetime) names a run that has neither an id nor a start time.
+    ``now`` (an aware datetime) names a run that has neither an id nor a start time. ``history``
+    (from ``gate_history``) becomes the report's ``history``, its relays limited to this run's.
     """
     by_name = {}
     for record in _list(hosts):
@@ -413,8 +419,20 @@ def build_report(run, hosts, pending, now=None):
         'pending': len(waiting),
         'outcome': outcome,
     }
+    # the earlier runs, never this one, for the relays of this run
+    given = _dict(history)
+    ours = set(reached + waiting)
+    history = {
+        'limit': max(_int(given.get('limit')) or 0, 0),
+        'runs': [entry for entry in _list(given.get('runs')) if isinstance(entry, dict) and entry.get('id') != run['id']],
+        'relays': {},
+    }
+    for name, entries in sorted(_dict(given.get('relays')).items()):
+        entries = [entry for entry in _list(entries) if isinstance(entry, dict) and entry.get('run') != run['id']]
+        if name in ours and entries:
+            history['relays'][name] = entries
     return {'format': FORMAT, 'run': run, 'summary': summary, 'batches': batches, 'hosts': records,
-            'pending': waiting}
+            'pending': waiting, 'history': history}
 
 
 def runs_to_prune(runs, keep, current):
@@ -425,6 +443,150 @@ def runs_to_prune(runs, keep, current):
     others = sorted((entry for entry in runs if entry[0] != current), key=lambda entry: (entry[1], entry[0]),
                     reverse=True)
     return sorted(name for name, dummy in others[max(keep - 1, 0):])
+
+
+# ---------------------------------------------------------------------------------------
+# gate history: the earlier runs kept under runs/ (the only part of this file that reads files)
+
+HISTORY_LIMIT = 10
+# a report.json larger than this is not read (a fleet of hundreds of relays writes a few MB)
+HISTORY_MAX_BYTES = 32 * 1024 * 1024
+RUN_OUTCOMES = ('succeeded', 'failed', 'in progress')
+
+
+def empty_history(limit=0):
+    return {'limit': limit, 'runs': [], 'relays': {}}
+
+
+def read_run_reports(runs_dir, skip=()):
+    """``(name, mtime, report or None)`` for every run directory below ``runs_dir`` but those in ``skip``.
+
+    A run directory is a real directory (not a symbolic link) holding a regular ``report.json``, as for
+    pruning; nothing else in it is read. A report that cannot be read, is larger than
+    HISTORY_MAX_BYTES, is not JSON or not a JSON object comes back as None (the run is still listed).
+    A missing ``runs_dir`` has no runs.
+    """
+    try:
+        names = os.listdir(runs_dir)
+    except (IOError, OSError):
+        return []
+    found = []
+    for name in sorted(names):
+        if name in skip:
+            continue
+        path = os.path.join(runs_dir, name)
+        report_path = os.path.join(path, 'report.json')
+        try:
+            if os.path.islink(path) or not os.path.isdir(path) or os.path.islink(report_path):
+                continue
+            info = os.stat(report_path)
+        except (IOError, OSError):
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        data = None
+        if info.st_size <= HISTORY_MAX_BYTES:
+            try:
+                with open(report_path, 'rb') as handle:
+                    data = json.loads(handle.read(HISTORY_MAX_BYTES + 1).decode('utf-8'))
+            except (IOError, OSError, ValueError, RecursionError):
+                data = None
+        found.append((name, info.st_mtime, data if isinstance(data, dict) else None))
+    return found
+
+
+def _history_time(data, mtime):
+    """When an earlier run happened, for ordering: its start, else its last report, else the file's time."""
+    run = _dict(_dict(data).get('run'))
+    moment = parse_time(run.get('started')) or parse_time(run.get('finished'))
+    if moment is not None:
+        return moment.timestamp()
+    return mtime if isinstance(mtime, (int, float)) and math.isfinite(mtime) else 0.0
+
+
+def _history_gate(host):
+    """passed, failed or unknown, as host_status says of a relay of this run."""
+    outcome = clean_text(host.get('outcome')).strip().lower()
+    gate_ok = _bool(_dict(host.get('gate')).get('ok'))
+    if outcome == 'failed' or gate_ok is False:
+        return 'failed'
+    return 'passed' if gate_ok is True else 'unknown'
+
+
+def _history_run(name, data):
+    if data is None:
+        return {'id': name, 'readable': False, 'outcome': None, 'started': None, 'finished': None, 'playbook': None,
+                'rollback': False, 'relays': None, 'reached': None, 'failed': None}
+    run, summary = _dict(data.get('run')), _dict(data.get('summary'))
+    outcome = clean_text(summary.get('outcome')).strip().lower()
+    return {
+        'id': name,
+        'readable': True,
+        'outcome': outcome if outcome in RUN_OUTCOMES else None,
+        'started': _text_or_none(run.get('started')),
+        'finished': _text_or_none(run.get('finished')),
+        'playbook': _text_or_none(run.get('playbook')),
+        'rollback': _bool(run.get('rollback'), False),
+        'relays': _int(summary.get('relays')),
+        'reached': _int(summary.get('reached')),
+        'failed': _int(summary.get('failed')),
+    }
+
+
+def build_history(earlier, limit=HISTORY_LIMIT, relays=None):
+    """The gate history from earlier runs' reports (``read_run_reports``), newest first.
+
+    ``runs``: the ``limit`` newest runs (unreadable ones too, ``readable: false``). ``relays``: per
+    relay, the ``limit`` newest runs that reached it (the relay has a record in the run's ``hosts``),
+    each with the run's directory name (``run``), the relay's ``outcome`` and ``gate`` (passed,
+    failed or unknown), the generation it was left on, whether it was rolled back, when it finished
+    and what failed. ``relays`` (names) limits the relays listed. Order: a run's start time, else
+    the time of its last report, else the file's time; then its name.
+    """
+    limit = max(_int(limit) or 0, 0)
+    history = empty_history(limit)
+    if not limit:
+        return history
+    wanted = None if relays is None else set(relays)
+    ordered = sorted((entry for entry in _list(earlier) if isinstance(entry, (list, tuple)) and len(entry) == 3),
+                     key=lambda entry: (_history_time(entry[2], entry[1]), clean_text(entry[0])), reverse=True)
+    for name, dummy, data in ordered:
+        name = clean_text(name)
+        if len(history['runs']) < limit:
+            history['runs'].append(_history_run(name, data))
+        if data is None:
+            continue
+        run = _dict(data.get('run'))
+        seen = set()
+        for host in _list(data.get('hosts')):
+            if not isinstance(host, dict):
+                continue
+            relay = _text_or_none(host.get('host'))
+            if relay is None or relay in seen or (wanted is not None and relay not in wanted):
+                continue
+            seen.add(relay)
+            entries = history['relays'].setdefault(relay, [])
+            if len(entries) >= limit:
+                continue
+            outcome = clean_text(host.get('outcome')).strip().lower()
+            entries.append({
+                'run': name,
+                'outcome': outcome if outcome in OUTCOMES else None,
+                'gate': _history_gate(host),
+                'generation': _text_or_none(host.get('generation_after')),
+                'rolled_back': _bool(host.get('rolled_back'), False),
+                'finished': _text_or_none(host.get('finished')) or _text_or_none(run.get('finished')),
+                'failure': clean_text(host.get('failure')).strip()[:500],
+            })
+    return history
+
+
+def gate_history(runs_dir, current, limit=HISTORY_LIMIT, skip=(), relays=None):
+    """``build_history`` of the runs kept in ``runs_dir`` but the ``current`` one and those in ``skip``
+    (the runs about to be pruned); nothing is read when ``limit`` is 0."""
+    if not limit or limit < 1:
+        return empty_history(0)
+    return build_history(read_run_reports(runs_dir, skip=set(skip) | {current}), limit, relays)
 
 
 # ---------------------------------------------------------------------------------------
@@ -603,6 +765,10 @@ ul.pending-list { list-style: none; padding: 0; }
 ul.pending-list li { border: 1px solid var(--line); border-left: 8px solid var(--grey); background: var(--grey-bg);
                      color: var(--grey); border-radius: 6px; padding: .4rem .8rem; margin: .3rem 0; }
 footer { margin-top: 2rem; color: var(--grey); font-size: .85rem; }
+ol.runs { margin: .3rem 0; padding-left: 1.6rem; }
+ol.runs li { margin: .15rem 0; }
+ol.history { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .15rem 1rem; }
+ol.history small, ol.runs small { color: var(--grey); }
 """
 
 
@@ -754,7 +920,16 @@ def _event_text(event):
     return clean_text(event)
 
 
-def _host_card(host):
+def _last_reached(report, relay, runs_url):
+    entries = [entry for entry in _list(_history(report)['relays'].get(relay)) if isinstance(entry, dict)]
+    if not entries:
+        return ''
+    css, word = _GATE_BADGES.get(entries[0].get('gate'), _GATE_BADGES['unknown'])
+    return ' &middot; last reached in <a href="%s">%s</a> (%s)' % (
+        _e(history_href(runs_url, entries[0].get('run'), relay)), _e(entries[0].get('run')), _e(word))
+
+
+def _host_card(host, history=None):
     status = host_status(host)
     word = {'failed': 'FAILED', 'passed': host['outcome'], 'unknown': host['outcome'] + ', no gate result'}[status]
     parts = ['<article class="host %s" id="host-%s">' % (status, _e(host['host'])),
@@ -798,6 +973,8 @@ def _host_card(host):
             _e(format_seconds(host['seconds']['total'])), _e(format_seconds(host['seconds']['switch'])),
             _e(format_time(host['started'])), _e(format_time(host['finished'])))),
     ]
+    if history is not None:
+        facts.append(('Earlier gates', history))
     parts.append('<dl class="facts">%s</dl>' % ''.join('<dt>%s</dt><dd>%s</dd>' % item for item in facts))
     if host['events']:
         parts.append('<ul class="events">%s</ul>' % ''.join('<li>%s</li>' % _e(_event_text(event)) for event in host['events']))
@@ -817,8 +994,89 @@ def _planned(run, number):
     return planned[min(number, len(planned)) - 1]
 
 
-def render_html(report):
-    """One self-contained page (inline CSS, no script, nothing fetched) for a person to read."""
+def _history(report):
+    """The report's history, whatever an older or hand-made report holds."""
+    history = _dict(report.get('history'))
+    return {'limit': _int(history.get('limit')) or 0, 'runs': [entry for entry in _list(history.get('runs')) if isinstance(entry, dict)],
+            'relays': _dict(history.get('relays'))}
+
+
+def history_href(runs_url, run, relay=None):
+    """The link to an earlier run's page (and the relay's card in it); ``runs_url`` leads to runs/ from the page."""
+    href = '%s%s/report.html' % (runs_url, quote(clean_text(run), safe=''))
+    if relay is not None:
+        href += '#' + quote('host-' + clean_text(relay), safe='')
+    return href
+
+
+_RUN_BADGES = {'succeeded': ('succeeded', 'succeeded'), 'failed': ('failed', 'FAILED'),
+               'in progress': ('in-progress', 'in progress')}
+_GATE_BADGES = {'passed': ('passed', 'gate passed'), 'failed': ('failed', 'FAILED'), 'unknown': ('unknown', 'no gate result')}
+
+
+def _runs_section(report, runs_url):
+    """The "Runs" list: this run, then the earlier runs kept under runs/, newest first."""
+    history = _history(report)
+    if history['limit'] < 1:
+        return []
+    parts = ['<nav class="runs"><h2>Runs</h2>', '<ol class="runs">',
+             '<li><strong>%s</strong> <small>this report</small></li>' % _e(report['run']['id'])]
+    for entry in history['runs']:
+        name = clean_text(entry.get('id'))
+        if not entry.get('readable'):
+            parts.append('<li><a href="%s">%s</a> <span class="badge unknown">unreadable</span> '
+                         '<small>its report.json could not be read</small></li>' % (_e(history_href(runs_url, name)), _e(name)))
+            continue
+        css, word = _RUN_BADGES.get(entry.get('outcome'), ('unknown', 'no outcome'))
+        facts = []
+        if entry.get('rollback'):
+            facts.append('rollback on demand')
+        facts.append('started %s' % format_time(entry.get('started')))
+        if entry.get('playbook'):
+            facts.append(entry['playbook'])
+        if entry.get('reached') is not None:
+            facts.append('%s of %s relays reached, %s failed' % (
+                entry['reached'], '?' if entry.get('relays') is None else entry['relays'],
+                '?' if entry.get('failed') is None else entry['failed']))
+        parts.append('<li><a href="%s">%s</a> <span class="badge %s">%s</span> <small>%s</small></li>' % (
+            _e(history_href(runs_url, name)), _e(name), css, _e(word), ' &middot; '.join(_e(fact) for fact in facts)))
+    parts.append('</ol>')
+    if not history['runs']:
+        parts.append('<p class="note">No earlier run is kept in runs/.</p>')
+    parts.append('</nav>')
+    return parts
+
+
+def _history_entry(entry, relay, runs_url):
+    css, word = _GATE_BADGES.get(entry.get('gate'), _GATE_BADGES['unknown'])
+    notes = [entry['outcome']] if entry.get('outcome') else []
+    if entry.get('rolled_back'):
+        notes.append('rolled back')
+    if entry.get('generation'):
+        notes.append('generation %s' % entry['generation'])
+    title = entry.get('failure') or ''
+    return '<li><a href="%s"%s>%s</a> <span class="badge %s">%s</span>%s</li>' % (
+        _e(history_href(runs_url, entry.get('run'), relay)), (' title="%s"' % _e(title)) if title else '',
+        _e(entry.get('run')), css, _e(word), (' <small>%s</small>' % _e(', '.join(notes))) if notes else '')
+
+
+def _gate_history(report, relay, runs_url):
+    """The relay's earlier gates as a fact of its card (None when no history was read)."""
+    history = _history(report)
+    if history['limit'] < 1:
+        return None
+    entries = [entry for entry in _list(history['relays'].get(relay)) if isinstance(entry, dict)]
+    if not entries:
+        return '<span class="note">none: no earlier run kept in runs/ reached this relay</span>'
+    return '<ol class="history">%s</ol>' % ''.join(_history_entry(entry, relay, runs_url) for entry in entries)
+
+
+def render_html(report, runs_url='runs/'):
+    """One self-contained page (inline CSS, no script, nothing fetched) for a person to read.
+
+    ``runs_url`` is the way from the page to the history directory: ``runs/`` for the latest run's
+    page in the report directory, ``../`` for the copy in ``runs/<run id>/``.
+    """
     run, summary = report['run'], report['summary']
     hosts = dict((host['host'], host) for host in report['hosts'])
     parts = [
@@ -830,6 +1088,7 @@ def render_html(report):
         '</head><body>',
     ]
     parts.extend(_headline(report))
+    parts.extend(_runs_section(report, runs_url))
     for batch in report['batches']:
         planned = _planned(run, batch['number'])
         parts.append('<section class="batch"><h2>Batch %s <span class="badge %s">%s</span> '
@@ -838,7 +1097,7 @@ def render_html(report):
                          _e(batch['outcome']), len(batch['hosts']), '' if len(batch['hosts']) == 1 else 's',
                          (', planned: %s' % _e(planned)) if planned is not None else ''))
         for name in batch['hosts']:
-            parts.extend(_host_card(hosts[name]))
+            parts.extend(_host_card(hosts[name], _gate_history(report, name, runs_url)))
         parts.append('</section>')
     if report['pending']:
         if summary['outcome'] == 'failed':
@@ -847,7 +1106,8 @@ def render_html(report):
             message = 'Their batch has not started yet.'
         parts.append('<section class="batch"><h2>Not reached <span class="badge pending">%d</span></h2>' % len(report['pending']))
         parts.append('<p>%s</p>' % _e(message))
-        parts.append('<ul class="pending-list">%s</ul>' % ''.join('<li>%s</li>' % _e(name) for name in report['pending']))
+        parts.append('<ul class="pending-list">%s</ul>' % ''.join(
+            '<li>%s%s</li>' % (_e(name), _last_reached(report, name, runs_url)) for name in report['pending']))
         parts.append('</section>')
     if not report['batches'] and not report['pending']:
         parts.append('<p class="note">No relay has been reached yet.</p>')

@@ -20,6 +20,12 @@ description:
   - The three files are written into O(dest) (the latest run) and into C(runs/<run id>/) below it
     (the history, of which the newest O(keep) runs are kept). Every file is written to a
     temporary file and renamed into place, so that a reader never sees half a report.
+  - C(report.html) links the history. A C(Runs) list at the top links the pages of the earlier runs
+    kept in C(runs/) (newest first, at most O(history)), and every relay's card lists, under
+    C(Earlier gates), the earlier runs that reached it (at most O(history), newest first) with
+    the gate's result and a link to the relay's card in that run's page. Only the C(report.json)
+    of each run directory is read; one that cannot be read is listed as unreadable and
+    contributes no gate. The same history is in C(report.json) under C(history) (see the notes).
   - The playbook calls it once, on the controller, after every batch, so that a rollout that
     stops still leaves a complete report. The files are rewritten on every call; the module
     always reports a change (set C(changed_when) to false on the task when the report is not a
@@ -101,6 +107,14 @@ options:
         they were last written) are deleted; only directories that hold a C(report.json) count.
     type: int
     default: 20
+  history:
+    description:
+      - How many earlier runs C(report.html) links, in its C(Runs) list and for each relay
+        (the runs that reached it), newest first. V(0) reads no earlier run and shows no history.
+      - Runs about to be pruned (see O(keep)) are not linked, so at most O(keep) - 1 earlier runs can be.
+    type: int
+    default: 10
+    version_added: 0.3.0
 notes:
   - The outcome is V(failed) when any relay failed, V(succeeded) when none failed and none is
     pending, and V(in progress) otherwise. A run that stopped for another reason (an unreachable
@@ -116,6 +130,13 @@ notes:
     check, which is why this module writes its own JUnit file (with the Python standard library,
     so nothing needs to be installed in an execution environment).
   - Runs on the controller; give the task C(delegate_to=localhost) and C(run_once=true).
+  - C(report.json) holds the history under C(history), namely C(limit) (O(history)), C(runs) (the earlier
+    runs, newest first, each with C(id) (its directory in C(runs/)), C(readable), C(outcome),
+    C(started), C(finished), C(playbook), C(rollback), C(relays), C(reached) and C(failed)) and
+    C(relays) (per relay of this run that an earlier run reached, newest first, C(run), C(outcome),
+    C(gate) (V(passed), V(failed) or V(unknown)), C(generation) (the generation it was left on),
+    C(rolled_back), C(finished) and C(failure)). Runs are ordered by their start time. The copy of
+    C(report.html) in C(runs/<run id>/) links the same pages through C(../).
 seealso:
   - plugin: ansible.builtin.junit
     plugin_type: callback
@@ -150,10 +171,11 @@ EXAMPLES = r"""
     msg: "Rollout {{ report.summary.outcome }}: {{ report.html }}"
   run_once: true
 
-- name: A report by hand, keeping the last five runs
+- name: A report by hand, keeping the last five runs (the page links the four earlier ones)
   mailrelay.sendmail.rollout_report:
     dest: /srv/reports/relays
     keep: 5
+    history: 4
     run:
       id: 20261202T051500Z
       started: "2026-12-02T05:15:00+00:00"
@@ -251,9 +273,11 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.mailrelay.sendmail.plugins.module_utils._rollout_report import (
     build_report,
+    gate_history,
     render_html,
     render_json,
     render_junit,
+    run_id,
     runs_to_prune,
 )
 
@@ -267,6 +291,7 @@ def argument_spec():
         hosts=dict(type='list', elements='dict', default=[]),
         pending=dict(type='list', elements='str', default=[]),
         keep=dict(type='int', default=20),
+        history=dict(type='int', default=10),
     )
 
 
@@ -309,29 +334,36 @@ def main():
     dest = params['dest']
     if params['keep'] < 1:
         module.fail_json(msg='keep must be at least 1 (the run being reported is always kept), not %d' % params['keep'])
+    if params['history'] < 0:
+        module.fail_json(msg='history must be 0 (no links to earlier runs) or more, not %d' % params['history'])
     if os.path.exists(dest) and not os.path.isdir(dest):
         module.fail_json(msg='dest %s exists and is not a directory: give a directory (mailrelay_rollout_report_dir)' % dest)
 
-    report = build_report(params['run'], params['hosts'], params['pending'],
-                          now=datetime.datetime.now(datetime.timezone.utc))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    current = run_id(params['run'], now)
     runs_dir = os.path.join(dest, 'runs')
-    run_dir = os.path.join(runs_dir, report['run']['id'])
+    run_dir = os.path.join(runs_dir, current)
     result = dict(
         changed=True,
         dest=dest,
         run_dir=run_dir,
-        summary=report['summary'],
         **dict((key, os.path.join(dest, name)) for key, name in FILES)
     )
     try:
-        result['pruned'] = runs_to_prune(recorded_runs(runs_dir), params['keep'], report['run']['id'])
+        result['pruned'] = runs_to_prune(recorded_runs(runs_dir), params['keep'], current)
+        # the earlier runs' report.json only; the runs about to be pruned are not linked
+        history = gate_history(runs_dir, current, params['history'], skip=result['pruned'])
+        report = build_report(params['run'], params['hosts'], params['pending'], now=now, history=history)
+        result['summary'] = report['summary']
         if not module.check_mode:
-            contents = {'json': render_json(report), 'html': render_html(report), 'junit': render_junit(report)}
+            # the same page twice, but for the way to runs/: from dest, and from runs/<id>/
+            contents = {'json': render_json(report), 'html': render_html(report, 'runs/'), 'junit': render_junit(report)}
+            in_run_dir = dict(contents, html=render_html(report, '../'))
             for directory in (dest, runs_dir, run_dir):
                 make_dir(directory)
-            for directory in (run_dir, dest):
+            for directory, texts in ((run_dir, in_run_dir), (dest, contents)):
                 for key, name in FILES:
-                    write_atomic(os.path.join(directory, name), contents[key])
+                    write_atomic(os.path.join(directory, name), texts[key])
             for name in result['pruned']:
                 shutil.rmtree(os.path.join(runs_dir, name))
     except (IOError, OSError) as error:

@@ -188,8 +188,12 @@ def _sample_relay(gate_ok, sw_id):
     samples += m.gate_samples({'time': '2026-12-07T17:20:03Z', 'ok': gate_ok,
                                'listeners': [{'name': 'MTA', 'port': 25, 'checks': checks},
                                              {'name': 'MSA', 'port': 587, 'checks': checks}]})
+    # relay2's sendmail was not reloaded after the switch: it still serves 0006
+    served = {'sendmail': {'generation': '0007' if gate_ok else '0006', 'at': '2026-12-07T17:19:02Z'},
+              'saslauthd': {'generation': '0007', 'at': '2026-12-07T17:19:01Z'}}
     samples += m.generation_samples('/var/lib/mailrelay/generations/0007',
-                                    {'generations': {'0007': {'sw_id': sw_id, 'switched_at': ['2026-12-07T17:19:00Z']}}},
+                                    {'generations': {'0007': {'sw_id': sw_id, 'switched_at': ['2026-12-07T17:19:00Z']}},
+                                     'served': served},
                                     'debian-12')
     for name, state in (('sendmail', 'active'), ('saslauthd', 'active' if gate_ok else 'failed')):
         samples.append(m.service_sample(name, m.parse_systemctl_show('LoadState=loaded\nActiveState=%s\n' % state), name != 'sendmail'))

@@ -119,9 +119,59 @@ def test_generation_samples():
     history = {'generations': {'0003': {'sw_id': '0123456789abcdef', 'switched_at': ['2026-12-01T10:00:00Z', '2026-12-07T17:20:03Z']}}}
     assert m.generation_samples('generations/0003', history, 'debian-12') == [
         ('mailrelay_generation_info', {'generation': '0003', 'sw_id': '0123456789abcdef', 'platform': 'debian-12'}, 1),
-        ('mailrelay_generation_switch_timestamp_seconds', {}, 1796664003)]
+        ('mailrelay_generation_switch_timestamp_seconds', {}, 1796664003),
+        ('mailrelay_generation_stale', {}, 0)]
     assert m.generation_samples('generations/0004', {}, 'debian-13') == [
-        ('mailrelay_generation_info', {'generation': '0004', 'sw_id': '', 'platform': 'debian-13'}, 1)]
+        ('mailrelay_generation_info', {'generation': '0004', 'sw_id': '', 'platform': 'debian-13'}, 1),
+        ('mailrelay_generation_stale', {}, 0)]
+
+
+# served records as the generation module writes them (_generation.record_served)
+SERVED_0007 = {'sendmail': {'generation': '0007', 'at': '2026-12-07T17:20:05Z'},
+               'saslauthd': {'generation': '0007', 'at': '2026-12-07T17:20:06Z'}}
+
+
+@pytest.mark.parametrize('current, served, serving, stale', [
+    # both daemons restarted with the live generation
+    ('0007', SERVED_0007, [('saslauthd', '0007'), ('sendmail', '0007')], 0),
+    # switched to 0008, the run cut before sendmail's reload: sendmail still serves 0007
+    ('0008', dict(SERVED_0007, saslauthd={'generation': '0008', 'at': '2026-12-08T09:00:00Z'}),
+     [('saslauthd', '0008'), ('sendmail', '0007')], 1),
+    # rolled back to 0006 by hand (the current link), no daemon restarted since
+    ('0006', SERVED_0007, [('saslauthd', '0007'), ('sendmail', '0007')], 1),
+    # a history from before the served records, or without saslauthd: what is not recorded is not stale
+    ('0007', None, [], 0),
+    ('0007', {}, [], 0),
+    ('0007', {'sendmail': {'generation': '0007', 'at': 'x'}}, [('sendmail', '0007')], 0),
+    # records that say nothing are left out, whatever they hold
+    ('0007', {'sendmail': {'generation': '0007'}, 'saslauthd': None, 'x': 'junk', 'y': {'at': 'now'}}, [('sendmail', '0007')], 0),
+    ('0007', ['sendmail'], [], 0),
+])
+def test_serving_samples(current, served, serving, stale):
+    history = {'generations': {current: {'sw_id': '0123456789abcdef'}}}
+    if served is not None:
+        history['served'] = served
+    samples = m.generation_samples('/var/lib/mailrelay/generations/%s' % current, history, 'debian-12')
+    assert samples[0] == ('mailrelay_generation_info', {'generation': current, 'sw_id': '0123456789abcdef', 'platform': 'debian-12'}, 1)
+    assert [(labels['service'], labels['generation']) for name, labels, value in samples
+            if name == 'mailrelay_generation_serving_info'] == serving
+    assert all(value == 1 for name, labels, value in samples if name == 'mailrelay_generation_serving_info')
+    assert [value for name, labels, value in samples if name == 'mailrelay_generation_stale'] == [stale]
+    assert m.serving_samples(current, history) == samples[1:]
+
+
+def test_serving_samples_agree_with_the_generation_modules_stale_services():
+    from ansible_collections.mailrelay.sendmail.plugins.module_utils import _generation as g
+    history = g.new_history()
+    g.record_served(history, ['sendmail', 'saslauthd'], '0007', '2026-12-07T17:20:05Z')
+    g.record_served(history, ['saslauthd'], '0008', '2026-12-08T09:00:00Z')
+    for current in ('0007', '0008', '0009'):
+        stale = [value for name, labels, value in m.serving_samples(current, history) if name == 'mailrelay_generation_stale']
+        assert stale == [1 if g.stale_services(history, current) else 0], current
+    text = m.render(m.serving_samples('0008', history))
+    assert 'mailrelay_generation_serving_info{generation="0008",service="saslauthd"} 1\n' in text
+    assert 'mailrelay_generation_serving_info{generation="0007",service="sendmail"} 1\n' in text
+    assert 'mailrelay_generation_stale 1\n' in text
 
 
 def test_gate_samples_fold_addresses_per_listener_check():
@@ -223,7 +273,9 @@ def _every_family():
     samples = m.mailstats_samples(m.parse_mailstats((FIXTURES / 'mailstats-P.txt').read_text()))
     samples += m.gate_samples({'time': '2026-12-07T17:20:03Z', 'ok': True,
                                'listeners': [{'name': 'MTA', 'port': 25, 'checks': [{'name': 'ehlo', 'ok': True}]}]})
-    samples += m.generation_samples('generations/0001', {'generations': {'0001': {'switched_at': ['2026-12-07T17:20:03Z']}}}, 'debian-12')
+    samples += m.generation_samples('generations/0001', {'generations': {'0001': {'switched_at': ['2026-12-07T17:20:03Z']}},
+                                                         'served': {'sendmail': {'generation': '0001', 'at': '2026-12-07T17:20:05Z'}}},
+                                    'debian-12')
     samples += m.counter_samples(m.count_log_lines({}, [
         'AUTH=server, relay=[192.0.2.7], authid=alice, mech=PLAIN, bits=0',
         'STARTTLS=server, relay=[192.0.2.7], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256',

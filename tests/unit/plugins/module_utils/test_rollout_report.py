@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -458,3 +460,201 @@ def test_a_rollback_report_says_where_each_relay_went():
     assert page.count('%s &rarr; %s' % (NEWER, NEW)) == 2
     assert [host['gate_ran'] for host in report['hosts']] == [True, True]
     assert json.loads(rr.render_json(report))['run']['playbook'] == 'mailrelay.sendmail.rollback'
+
+
+# ---------------------------------------------------------------------------------------
+# gate history: earlier runs kept under runs/, read from their report.json
+
+def earlier_run(runs, run_id, started, hosts, pending=(), relays=None, mtime=None):
+    """An earlier run's directory as the module leaves it (report.json is all the history reads)."""
+    the_run = dict(run(relays=relays), id=run_id, started=started, finished=started)
+    directory = runs / run_id
+    directory.mkdir(parents=True)
+    path = directory / 'report.json'
+    path.write_text(rr.render_json(rr.build_report(the_run, hosts, list(pending))), encoding='utf-8')
+    (directory / 'report.html').write_text('<!DOCTYPE html>\n', encoding='utf-8')
+    if mtime is not None:
+        os.utime(str(path), (mtime, mtime))
+    return directory
+
+
+def broken_run(runs, name, content, mtime):
+    directory = runs / name
+    directory.mkdir(parents=True)
+    (directory / 'report.json').write_bytes(content)
+    os.utime(str(directory / 'report.json'), (mtime, mtime))
+
+
+# 2026-11-10T00:00:00Z, between the first and the second run below
+BETWEEN = 1794268800
+
+
+@pytest.fixture
+def runs(tmp_path):
+    """Three readable earlier runs, two unreadable, and what is no run at all."""
+    runs = tmp_path / 'runs'
+    # the oldest (written last, so that the files' times would order them wrongly): relay1 passed, relay2 not reached
+    earlier_run(runs, '20261101T040000Z', '2026-11-01T04:00:00+00:00', [record(RELAYS[0], 1, before=None, after=OLD)],
+                pending=RELAYS[1:2], relays=RELAYS[:2], mtime=BETWEEN + 10 ** 6)
+    # relay1's canary failed and was rolled back to OLD
+    earlier_run(runs, '20261115T040000Z', '2026-11-15T04:00:00Z', [CANARY_FAILED], pending=RELAYS[1:2], relays=RELAYS[:2])
+    # both passed; relay1 listed twice counts once
+    earlier_run(runs, '20261120T040000Z', '2026-11-20T04:00:00Z',
+                [record(RELAYS[0], 1), record(RELAYS[1], 2, outcome='unchanged', before=NEW), record(RELAYS[0], 1)],
+                relays=RELAYS[:2])
+    broken_run(runs, 'broken', b'{"run": {"id": "broken"', BETWEEN)
+    broken_run(runs, 'a-list', b'[1, 2]', BETWEEN - 10)
+    (runs / 'notes').mkdir()  # no report.json: not a run
+    (runs / 'notes' / 'readme.txt').write_text('mine')
+    (runs / 'plain-file').write_text('{}')
+    os.symlink(str(runs / '20261120T040000Z'), str(runs / 'linked'))  # a link is not a run of this directory
+    earlier_run(runs, '20261202T051500Z', '2026-12-02T05:15:00Z', [record(RELAYS[0], 1)])  # the current run
+    return runs
+
+
+def test_gate_history_reads_the_earlier_runs(runs):
+    history = rr.gate_history(str(runs), '20261202T051500Z', 10)
+    assert history['limit'] == 10
+    assert [(entry['id'], entry['readable'], entry['outcome']) for entry in history['runs']] == [
+        ('20261120T040000Z', True, 'succeeded'), ('20261115T040000Z', True, 'failed'),
+        ('broken', False, None), ('a-list', False, None), ('20261101T040000Z', True, 'in progress')]
+    latest = history['runs'][0]
+    assert (latest['started'], latest['relays'], latest['reached'], latest['failed']) == ('2026-11-20T04:00:00Z', 2, 2, 0)
+    assert sorted(history['relays']) == RELAYS[:2]
+    assert [(entry['run'], entry['gate'], entry['outcome'], entry['generation'], entry['rolled_back'])
+            for entry in history['relays'][RELAYS[0]]] == [
+        ('20261120T040000Z', 'passed', 'changed', NEW, False),
+        ('20261115T040000Z', 'failed', 'failed', OLD, True),
+        ('20261101T040000Z', 'passed', 'changed', OLD, False)]
+    assert history['relays'][RELAYS[0]][1]['failure'] == CANARY_FAILED['failure']
+    # relay2 was not reached by the runs that stopped before its batch
+    assert [entry['run'] for entry in history['relays'][RELAYS[1]]] == ['20261120T040000Z']
+    assert history['relays'][RELAYS[1]][0]['outcome'] == 'unchanged'
+    assert (runs / 'notes' / 'readme.txt').read_text() == 'mine'
+
+
+@pytest.mark.parametrize('limit, skip, runs_listed, relay1', [
+    (2, (), ['20261120T040000Z', '20261115T040000Z'], ['20261120T040000Z', '20261115T040000Z']),
+    # the runs about to be pruned are not linked
+    (10, ('20261120T040000Z', 'broken'), ['20261115T040000Z', 'a-list', '20261101T040000Z'],
+     ['20261115T040000Z', '20261101T040000Z']),
+    # relay1 has its own newest runs, even where the Runs list is shorter than its history
+    (1, ('20261120T040000Z',), ['20261115T040000Z'], ['20261115T040000Z']),
+])
+def test_gate_history_limits_and_skips(runs, limit, skip, runs_listed, relay1):
+    history = rr.gate_history(str(runs), '20261202T051500Z', limit, skip=skip)
+    assert [entry['id'] for entry in history['runs']] == runs_listed
+    assert [entry['run'] for entry in history['relays'][RELAYS[0]]] == relay1
+
+
+def test_gate_history_of_nothing(tmp_path, monkeypatch):
+    assert rr.gate_history(str(tmp_path / 'missing'), 'x', 10) == {'limit': 10, 'runs': [], 'relays': {}}
+
+    def forbidden(*args):
+        raise AssertionError('history 0 reads nothing')
+    monkeypatch.setattr(rr, 'read_run_reports', forbidden)
+    assert rr.gate_history(str(tmp_path), 'x', 0) == {'limit': 0, 'runs': [], 'relays': {}}
+
+
+def test_a_report_too_large_is_unreadable(runs, monkeypatch):
+    monkeypatch.setattr(rr, 'HISTORY_MAX_BYTES', 64)
+    history = rr.gate_history(str(runs), '20261202T051500Z', 10)
+    assert all(entry['readable'] is False for entry in history['runs']) and history['relays'] == {}
+
+
+@pytest.mark.parametrize('data', [
+    {},
+    {'run': 'x', 'summary': None, 'hosts': 'junk'},
+    {'run': {'started': 42, 'rollback': 'maybe'}, 'summary': {'outcome': '<b>', 'reached': 'NaN'},
+     'hosts': [None, 'relay1', {'host': None}, {'host': ['a']}, {'host': 'relay1', 'gate': 'x', 'outcome': 5, 'finished': {}}]},
+])
+def test_odd_earlier_reports_do_not_crash(tmp_path, data):
+    runs = tmp_path / 'runs'
+    broken_run(runs, 'odd', json.dumps(data).encode('utf-8'), BETWEEN)
+    history = rr.gate_history(str(runs), 'current', 10)
+    assert [(entry['id'], entry['readable'], entry['outcome']) for entry in history['runs']] == [('odd', True, None)]
+    report = rr.build_report(run(relays=['relay1', "['a']"]), [record(RELAYS[0], 1)], [], history=history)
+    assert json.loads(rr.render_json(report)) == report
+    parse_page(rr.render_html(report))
+    entries = report['history']['relays'].get('relay1', [])
+    assert [(entry['run'], entry['gate'], entry['outcome']) for entry in entries] == (
+        [('odd', 'unknown', None)] if data.get('hosts') and isinstance(data['hosts'], list) else [])
+
+
+def test_the_page_links_each_relays_gate_history(runs):
+    history = rr.gate_history(str(runs), '20261202T051500Z', 10)
+    # relay2 not reached in this run: its last gate is named in the list of relays not reached
+    report = rr.build_report(run(relays=RELAYS[:3]), [record(RELAYS[0], 1)], RELAYS[1:3], history=history)
+    assert json.loads(rr.render_json(report)) == report
+    assert sorted(report['history']['relays']) == RELAYS[:2]  # relay3 has no history
+
+    page = rr.render_html(report)
+    parsed = parse_page(page)
+    runs_nav = page.split('<nav class="runs">', 1)[1].split('</nav>', 1)[0]
+    assert '<strong>20261202T051500Z</strong> <small>this report</small>' in runs_nav
+    assert re.findall(r'<li><a href="([^"]+)">', runs_nav) == [
+        'runs/20261120T040000Z/report.html', 'runs/20261115T040000Z/report.html', 'runs/broken/report.html',
+        'runs/a-list/report.html', 'runs/20261101T040000Z/report.html']
+    assert '<span class="badge failed">FAILED</span> <small>started 2026-11-15 04:00:00 UTC' in runs_nav
+    assert 'its report.json could not be read' in runs_nav
+
+    card = page.split('<article class="host passed" id="host-%s">' % RELAYS[0], 1)[1].split('</article>', 1)[0]
+    assert '<dt>Earlier gates</dt>' in card
+    assert re.findall(r'<a href="([^"]+)"', card) == [
+        'runs/%s/report.html#host-%s' % (name, RELAYS[0]) for name in ('20261120T040000Z', '20261115T040000Z', '20261101T040000Z')]
+    assert ('title="%s">20261115T040000Z</a> <span class="badge failed">FAILED</span> '
+            '<small>failed, rolled back, generation %s</small>' % (rr._e(CANARY_FAILED['failure']), OLD)) in card
+    pending = page.split('<ul class="pending-list">', 1)[1].split('</ul>', 1)[0]
+    assert ('<li>%s &middot; last reached in <a href="runs/20261120T040000Z/report.html#host-%s">20261120T040000Z</a> '
+            '(gate passed)</li>' % (RELAYS[1], RELAYS[1])) in pending
+    assert '<li>%s</li>' % RELAYS[2] in pending
+    # still self-contained: only relative links, to the sibling files and to runs/
+    assert not any(tag in ('script', 'link', 'img', 'iframe', 'object') for tag, attrs in parsed.tags)
+    assert all(url in ('report.json', 'junit.xml') or url.startswith('runs/') for url in parsed.urls)
+    assert len(parsed.urls) == 2 + 5 + 3 + 1
+
+    # the copy in runs/<id>/ reaches the same pages through ../
+    copy = rr.render_html(report, '../')
+    assert sorted(parse_page(copy).urls) == sorted(url.replace('runs/', '../', 1) for url in parsed.urls)
+
+
+def test_a_relay_no_earlier_run_reached_says_so(tmp_path):
+    report = rr.build_report(run(relays=RELAYS[:1]), [record(RELAYS[0], 1)], [], history=rr.gate_history(str(tmp_path), 'x', 10))
+    page = rr.render_html(report)
+    assert 'No earlier run is kept in runs/.' in page
+    assert '<dt>Earlier gates</dt><dd><span class="note">none: no earlier run kept in runs/ reached this relay</span></dd>' in page
+    assert sorted(parse_page(page).urls) == ['junit.xml', 'report.json']
+
+
+def test_hostile_history_is_escaped_and_quoted(tmp_path):
+    runs = tmp_path / 'runs'
+    name = 'a b&"<x>'
+    earlier_run(runs, name, '2026-11-20T04:00:00Z', [record(HOSTILE_HOST, 1, failure='<img src=x>', outcome='failed')],
+                relays=[HOSTILE_HOST])
+    history = rr.gate_history(str(runs), 'current', 10)
+    assert [entry['id'] for entry in history['runs']] == [name]
+    report = rr.build_report(run(relays=[HOSTILE_HOST]), [record(HOSTILE_HOST, 1)], [], history=history)
+    page = rr.render_html(report)
+    parsed = parse_page(page)
+    assert '<script' not in page.lower() and '<img' not in page
+    assert 'runs/a%20b%26%22%3Cx%3E/report.html' in parsed.urls
+    anchor = 'runs/a%20b%26%22%3Cx%3E/report.html#' + quote('host-' + HOSTILE_HOST, safe='')
+    assert anchor in parsed.urls
+    # the fragment names the card's id
+    ids = [attrs['id'] for tag, attrs in parsed.tags if tag == 'article']
+    assert unquote(anchor.split('#', 1)[1]) in ids
+
+
+def test_the_history_never_lists_this_run(runs):
+    history = rr.build_history(rr.read_run_reports(str(runs)), 10)  # the current run's directory read too
+    report = rr.build_report(run(), [record(RELAYS[0], 1)], [], history=history)
+    assert '20261202T051500Z' in [entry['id'] for entry in history['runs']]
+    assert '20261202T051500Z' not in [entry['id'] for entry in report['history']['runs']]
+    assert '20261202T051500Z' not in [entry['run'] for entry in report['history']['relays'][RELAYS[0]]]
+
+
+def test_without_history_the_report_says_none():
+    report = rr.build_report(run(), [record(RELAYS[0], 1)], [])
+    assert report['history'] == {'limit': 0, 'runs': [], 'relays': {}}
+    page = rr.render_html(report)
+    assert 'class="runs"' not in page and 'Earlier gates' not in page

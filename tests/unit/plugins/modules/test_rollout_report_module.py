@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -118,6 +119,7 @@ def test_history_keeps_the_newest_runs(run_module, tmp_path, keep, old, kept_old
 
 @pytest.mark.parametrize('extra, message', [
     ({'keep': 0}, 'keep must be at least 1'),
+    ({'history': -1}, 'history must be 0'),
 ])
 def test_refusals(run_module, tmp_path, extra, message):
     rc, result, dummy = run_module(rollout_report, args(tmp_path, **extra))
@@ -185,3 +187,60 @@ def test_examples_use_the_fqcn_and_valid_arguments():
         result = validator.validate(literal)
         assert not result.error_messages, (task['name'], result.error_messages)
     assert used == 2
+
+
+def test_the_page_links_the_earlier_runs(run_module, tmp_path):
+    """Three runs: the third page links the first two, from dest and from its own run directory."""
+    first = dict(args(tmp_path, run_id='20261101T040000Z'), run=dict(run(), id='20261101T040000Z', started='2026-11-01T04:00:00Z'))
+    run_module(rollout_report, first)  # relay1's canary failed and was rolled back
+    second = dict(args(tmp_path, run_id='20261115T040000Z', hosts=[record(RELAYS[0], 1)], pending=RELAYS[1:]),
+                  run=dict(run(), id='20261115T040000Z', started='2026-11-15T04:00:00Z'))
+    run_module(rollout_report, second)
+    (tmp_path / 'runs' / 'broken').mkdir()
+    (tmp_path / 'runs' / 'broken' / 'report.json').write_text('{"half": ')
+    os.utime(str(tmp_path / 'runs' / 'broken' / 'report.json'), (1, 1))
+    rc, result, dummy = run_module(rollout_report, args(tmp_path, hosts=[record(RELAYS[0], 1)]))
+    assert rc == 0
+
+    report = json.loads((tmp_path / 'report.json').read_text())
+    assert report['history']['limit'] == 10
+    assert [(entry['id'], entry['outcome']) for entry in report['history']['runs']] == [
+        ('20261115T040000Z', 'in progress'), ('20261101T040000Z', 'failed'), ('broken', None)]
+    assert [(entry['run'], entry['gate']) for entry in report['history']['relays'][RELAYS[0]]] == [
+        ('20261115T040000Z', 'passed'), ('20261101T040000Z', 'failed')]
+    page = (tmp_path / 'report.html').read_text()
+    for name in ('20261115T040000Z', '20261101T040000Z'):
+        assert '<a href="runs/%s/report.html#host-%s"' % (name, RELAYS[0]) in page
+        assert (tmp_path / 'runs' / name / 'report.html').is_file()  # the link leads somewhere
+    copy = (tmp_path / 'runs' / '20261202T051500Z' / 'report.html').read_text()
+    assert copy == page.replace('href="runs/', 'href="../')
+    # report.json and junit.xml do not depend on where they lie
+    for name in ('report.json', 'junit.xml'):
+        assert (tmp_path / name).read_bytes() == (tmp_path / 'runs' / '20261202T051500Z' / name).read_bytes()
+
+
+@pytest.mark.parametrize('extra, linked', [
+    ({}, ['20261100T000000Z', '20261101T000000Z', '20261102T000000Z', '20261103T000000Z', '20261104T000000Z']),
+    ({'history': 2}, ['20261100T000000Z', '20261101T000000Z']),
+    # the runs pruned by this call (the oldest by the directories' times) are not linked
+    ({'keep': 3}, ['20261103T000000Z', '20261104T000000Z']),
+    ({'history': 0}, []),
+])
+def test_history_links_at_most_n_kept_runs(run_module, tmp_path, extra, linked):
+    runs = tmp_path / 'runs'
+    for number in range(5):
+        path = runs / ('2026110%dT000000Z' % number)
+        path.mkdir(parents=True)
+        # newest first by start time, although the directories' times say the opposite
+        (path / 'report.json').write_text(json.dumps({'run': {'started': '2026-11-%02dT00:00:00Z' % (20 - number)},
+                                                      'summary': {'outcome': 'succeeded'},
+                                                      'hosts': [{'host': RELAYS[0], 'outcome': 'unchanged', 'gate': {'ok': True}}]}))
+        os.utime(str(path), (1000000 + number, 1000000 + number))
+    rc, result, dummy = run_module(rollout_report, args(tmp_path, **extra))
+    assert rc == 0
+    report = json.loads((tmp_path / 'report.json').read_text())
+    assert [entry['id'] for entry in report['history']['runs']] == linked
+    assert [entry['run'] for entry in report['history']['relays'].get(RELAYS[0], [])] == linked
+    page = (tmp_path / 'report.html').read_text()
+    assert ('<h2>Runs</h2>' in page) is (extra.get('history') != 0)
+    assert re.findall(r'href="runs/([^/]+)/report.html"', page) == linked
