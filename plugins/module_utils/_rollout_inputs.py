@@ -29,7 +29,8 @@ PEER_VARIABLES = ('private_ca_server_common_name',)
 RUN_VARIABLES = frozenset(('mailrelay_rollout_rollback', 'mailrelay_rollout_rollback_to', 'mailrelay_rollout_retry_failed',
                            'mailrelay_rollout_unchanged_max_age', 'mailrelay_rollout_skip_unchanged',
                            'mailrelay_artifact', 'mailrelay_verify_result', 'mailrelay_verify_outbound_result',
-                           'private_ca_server_cert_path', 'private_ca_server_key_path', 'private_ca_ca_cert_path'))
+                           'private_ca_server_cert_path', 'private_ca_server_key_path', 'private_ca_ca_cert_path',
+                           'private_ca_ca_path', 'private_ca_client_cert_path', 'private_ca_client_key_path'))
 SKIP_DIRS = frozenset(('__pycache__', '.git', '.cache', '.venv', 'molecule', 'tests', 'docs', 'changelogs'))
 
 
@@ -68,9 +69,10 @@ def digest(document):
 
 def inputs_digest(host_vars, peers, controller):
     """The digest of a relay's inputs: its own, its peers' (name -> host vars) and the controller's."""
-    return digest({'host': host_inputs(host_vars),
-                   'peers': {name: peer_inputs(peer_vars) for name, peer_vars in sorted(peers.items())},
-                   'controller': controller})
+    document = {'host': host_inputs(host_vars),
+                'peers': {name: peer_inputs(peer_vars) for name, peer_vars in sorted(peers.items())},
+                'controller': controller}
+    return digest(document)
 
 
 def tree_digest(path):

@@ -59,7 +59,8 @@ def test_what_is_not_an_input_leaves_it_alone():
     # the run's own switches and groups, and what the roles set during a run
     assert digest(relay(mailrelay_rollout_rollback=True, mailrelay_rollout_unchanged_max_age=5)) == base
     assert digest(relay(group_names=['relays', 'mailrelay_rollout_at_once', 'mailrelay_rollout_unchanged'])) == base
-    assert digest(relay(mailrelay_artifact={'id': 'x'}, private_ca_ca_cert_path='/etc/mail/certs/ca.crt',
+    assert digest(relay(mailrelay_artifact={'id': 'x'}, private_ca_ca_cert_path='/etc/mail/certs/ca.crt', private_ca_ca_path='/x',
+                        private_ca_client_cert_path='/x', private_ca_client_key_path='/x',
                         mailrelay_verify_result={'ok': True})) == base
     assert digest(relay(__internal='x')) == base
 
@@ -118,3 +119,32 @@ def test_the_record_keeps_the_inputs_of_a_passed_gate_and_forgets_them_on_a_fail
     assert live_summary(history, '0001')['inputs_at'] == '2026-12-07T12:00:00Z'
     mark_gate(history, '0001', 'failed', '2026-12-07T13:00:00Z')
     assert live_summary(history, '0001')['inputs'] is None
+
+
+def test_every_public_fact_a_role_sets_during_a_run_is_left_out():
+    """A fact set with a role's prefix in the prepare play would make the digest taken there differ from
+    the one the next run takes before it: every such set_fact is a run variable, or is set by a preflight
+    (the checks run before the digest, in every run)."""
+    import glob
+    import yaml
+    root = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ('ansible.builtin.set_fact', 'set_fact'):
+                if isinstance(node.get(key), dict):
+                    found.update(name for name in node[key] if name.startswith(ri.VARIABLE_PREFIXES))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in glob.glob(os.path.join(root, 'roles', '*', 'tasks', '*.yml')):
+        if os.path.basename(path) == 'preflight.yml':
+            continue
+        with open(path) as handle:
+            walk(yaml.safe_load(handle))
+    assert found, 'no set_fact found: the test reads the wrong directory'
+    assert found - ri.RUN_VARIABLES == set()
