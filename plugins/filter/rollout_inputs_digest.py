@@ -15,7 +15,7 @@ description:
     C(mailrelay_*), C(metrics_*), C(private_ca_*), C(prngd_*), C(sendmail_*); a run's own switches
     such as C(mailrelay_rollout_rollback) left out), the facts the roles read, its groups, each peer's
     certificate name and addresses, and what O(controller) names (the collection's files, the CA's files).
-  - Empty when a variable cannot be evaluated (the rollout then prepares the candidate as always).
+  - Empty when a variable cannot be evaluated, or when O(controller) is empty (the rollout then prepares the candidate as always).
 options:
   _input:
     description: C(hostvars).
@@ -52,6 +52,9 @@ from ansible_collections.mailrelay.sendmail.plugins.module_utils._rollout_inputs
 
 
 def rollout_inputs_digest(hostvars, host, peers=None, controller=None):
+    if not controller:
+        # without the collection's and the CA's part a digest could not see them change: no digest
+        return ''
     try:
         return inputs_digest(hostvars[host], {peer: hostvars[peer] for peer in peers or [] if peer in hostvars}, controller or {})
     except Exception:  # pylint: disable=broad-except  # anything unreadable: no digest, a full run

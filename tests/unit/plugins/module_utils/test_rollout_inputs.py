@@ -85,7 +85,9 @@ def test_the_filter_reads_hostvars_and_says_nothing_when_a_value_cannot_be_read(
     hostvars = {'relay1': relay(), 'relay2': relay()}
     assert rollout_inputs_digest(hostvars, 'relay1', ['relay2', 'gone'], {'collection': 'c1'}) == \
         digest(relay(), peers={'relay2': relay()})
-    assert rollout_inputs_digest({'relay1': Broken(relay(sendmail_config_bad='{{ nope }}'))}, 'relay1') == ''
+    assert rollout_inputs_digest({'relay1': Broken(relay(sendmail_config_bad='{{ nope }}'))}, 'relay1', [], {'collection': 'c1'}) == ''
+    # no controller part (the collection, the CA): no digest, so no skip
+    assert rollout_inputs_digest(hostvars, 'relay1', ['relay2']) == ''
 
 
 def test_tree_digest_sees_names_contents_modes_and_links(tmp_path):
